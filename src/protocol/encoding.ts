@@ -1,0 +1,131 @@
+/**
+ * Canonical encoding on msgpackr. One value has exactly one encoding, so hashes and signatures
+ * over encoded bytes are well defined:
+ *  - structures that are signed or hashed are encoded as tuples (arrays) in a fixed field order;
+ *  - integers are safe JavaScript numbers (small counters, enums) or bigint (amounts, nonces),
+ *    and msgpackr always writes a bigint as a 64-bit integer, so the two never alias;
+ *  - floats, undefined, dates, maps with non-string or unsorted keys are refused;
+ *  - decoding checks the size bound first, then refuses truncated input, trailing bytes, excess
+ *    nesting and any input whose re-encoding differs from the bytes received.
+ */
+import { Packr } from 'msgpackr'
+import { ProtocolError } from './errors.ts'
+import { protocolLimits } from './limits.ts'
+import { equalBytes } from './bytes.ts'
+
+export type Encodable =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | readonly Encodable[]
+  | { readonly [key: string]: Encodable }
+
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  int64AsType: 'bigint',
+  mapsAsObjects: true,
+  variableMapSize: true,
+  bundleStrings: false,
+  structuredClone: false
+})
+
+const bigintMin = -(2n ** 63n)
+const bigintMax = 2n ** 64n - 1n
+
+/** Encodes a value built by our own code. Throws ENCODE_UNSUPPORTED for values outside the format. */
+export function encode(value: Encodable): Uint8Array {
+  try {
+    return packr.pack(value)
+  } catch (error) {
+    throw new ProtocolError('ENCODE_UNSUPPORTED', `value cannot be encoded: ${(error as Error).message}`)
+  }
+}
+
+export interface DecodeOptions {
+  /** Refuse inputs longer than this many bytes before parsing them. */
+  bytesMax?: number
+}
+
+/** Decodes canonical bytes received from outside. Every failure is a ProtocolError with a DECODE_* code. */
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Encodable {
+  const bytesMax = options.bytesMax ?? protocolLimits.messageBytesMax
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ProtocolError('DECODE_MALFORMED', 'expected bytes to decode')
+  }
+  if (bytes.length > bytesMax) {
+    throw new ProtocolError('DECODE_OVERSIZED', `input is ${bytes.length} bytes, more than the limit of ${bytesMax}`)
+  }
+  if (bytes.length === 0) throw new ProtocolError('DECODE_MALFORMED', 'input is empty')
+  let value: unknown
+  try {
+    value = packr.unpack(bytes)
+  } catch (error) {
+    const message = (error as Error).message
+    if (message.includes('end of buffer not reached')) {
+      throw new ProtocolError('DECODE_TRAILING_BYTES', 'input has bytes after the end of the encoded value')
+    }
+    throw new ProtocolError('DECODE_MALFORMED', `input is not valid MessagePack: ${message.slice(0, 120)}`)
+  }
+  checkCanonicalShape(value, 0)
+  let reencoded: Uint8Array
+  try {
+    reencoded = packr.pack(value)
+  } catch {
+    throw new ProtocolError('DECODE_NON_CANONICAL', 'input decodes to a value outside the canonical format')
+  }
+  if (!equalBytes(reencoded, bytes)) {
+    throw new ProtocolError('DECODE_NON_CANONICAL', 'input is not in canonical form (a value has a shorter or different encoding)')
+  }
+  return value as Encodable
+}
+
+function checkCanonicalShape(value: unknown, depth: number): void {
+  if (depth > protocolLimits.decodeDepthMax) {
+    throw new ProtocolError('DECODE_MALFORMED', `input nests deeper than ${protocolLimits.decodeDepthMax} levels`)
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isSafeInteger(value)) {
+        throw new ProtocolError('DECODE_NON_CANONICAL', `numbers must be safe integers, got ${value}`)
+      }
+      return
+    case 'bigint':
+      if (value < bigintMin || value > bigintMax) throw new ProtocolError('DECODE_NON_CANONICAL', 'integer out of range')
+      return
+    case 'object': {
+      if (value === null || value instanceof Uint8Array) return
+      if (Array.isArray(value)) {
+        for (const item of value) checkCanonicalShape(item, depth + 1)
+        return
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) {
+        throw new ProtocolError('DECODE_MALFORMED', 'only arrays, maps, byte strings, strings, integers, booleans and nil are part of the format')
+      }
+      let previous: string | undefined
+      for (const key of Object.keys(value)) {
+        if (previous !== undefined && !(previous < key)) {
+          throw new ProtocolError('DECODE_NON_CANONICAL', 'map keys must be unique and in ascending order')
+        }
+        previous = key
+        checkCanonicalShape((value as Record<string, unknown>)[key], depth + 1)
+      }
+      return
+    }
+    default:
+      throw new ProtocolError('DECODE_MALFORMED', `values of type ${typeof value} are not part of the format`)
+  }
+}
+
+/** Returns a copy of a plain object with its keys sorted, for the rare map that is hashed. */
+export function sortKeys<T extends Record<string, Encodable>>(object: T): T {
+  const out: Record<string, Encodable> = {}
+  for (const key of Object.keys(object).sort()) out[key] = object[key]!
+  return out as T
+}
