@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
-import { ConfigError } from '../config/errors.ts'
+import { ConfigError } from './errors.ts'
 
 /** Files above this size are refused: config and scenario files are small. */
 export const dataFileBytesMax = 16 * 1024 * 1024

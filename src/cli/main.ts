@@ -1,0 +1,45 @@
+/**
+ * The `corridor` command line. Each group of subcommands lives in its own module, loaded only when
+ * used, so `corridor ledger demo` does not load libp2p.
+ */
+import { CorridorError } from '../protocol/errors.ts'
+
+export interface CommandGroup {
+  readonly summary: string
+  run(args: string[]): Promise<number>
+}
+
+const groups: Record<string, { summary: string; load: () => Promise<CommandGroup> }> = {
+  ledger: { summary: 'the deposit-token ledger: demo', load: async () => (await import('./ledgerCommands.ts')).ledgerCommands },
+  consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands }
+}
+
+export function usage(): string {
+  const lines = ['usage: corridor <group> <command> [options]', '', 'groups:']
+  for (const [name, group] of Object.entries(groups)) lines.push(`  ${name.padEnd(12)} ${group.summary}`)
+  lines.push('', "Run 'corridor <group> --help' for a group's commands.")
+  return lines.join('\n')
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [groupName, ...rest] = argv
+  if (groupName === undefined || groupName === '--help' || groupName === '-h' || groupName === 'help') {
+    process.stdout.write(usage() + '\n')
+    return groupName === undefined ? 2 : 0
+  }
+  const entry = groups[groupName]
+  if (entry === undefined) {
+    process.stderr.write(`corridor: unknown group '${groupName}'\n\n${usage()}\n`)
+    return 2
+  }
+  try {
+    const group = await entry.load()
+    return await group.run(rest)
+  } catch (error) {
+    if (error instanceof CorridorError) {
+      process.stderr.write(`corridor ${groupName}: ${error.code}: ${error.message}\n`)
+      return 1
+    }
+    throw error
+  }
+}
