@@ -10,7 +10,7 @@ import { decode, encode, type Encodable } from './encoding.ts'
 import { ProtocolError } from './errors.ts'
 import { hashTagged } from './hash.ts'
 import { bytesToHex } from './bytes.ts'
-import { checkChainId, isValidId } from './ids.ts'
+import { isValidChainId, isValidId } from './ids.ts'
 import { protocolLimits } from './limits.ts'
 import { publicKeyBytesLength, signatureBytesLength, type SignatureVerifier, type Signer } from './keys.ts'
 
@@ -70,7 +70,7 @@ export function transactionFromTuple(value: Encodable): TransactionEnvelope {
     throw new ProtocolError('DECODE_SHAPE', 'a transaction is a 6-element array [chainId, signer, publicKey, nonce, body, signature]')
   }
   const [chainId, signer, publicKey, nonce, body, signature] = value as Encodable[]
-  checkChainId(chainId)
+  if (!isValidChainId(chainId)) throw new ProtocolError('DECODE_SHAPE', `transaction chain id is not valid: ${JSON.stringify(chainId)}`)
   if (!isValidId(signer)) throw new ProtocolError('DECODE_SHAPE', `transaction signer is not a valid id: ${JSON.stringify(signer)}`)
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== publicKeyBytesLength) {
     throw new ProtocolError('DECODE_SHAPE', `transaction public key must be ${publicKeyBytesLength} bytes`)

@@ -24,8 +24,12 @@ export function checkId(id: unknown, what: string): string {
 
 /** A chain id names one network; it is part of every signed transaction so none replays elsewhere. */
 const chainIdPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/
+export function isValidChainId(chainId: unknown): chainId is string {
+  return typeof chainId === 'string' && chainIdPattern.test(chainId)
+}
+
 export function checkChainId(chainId: unknown): string {
-  if (typeof chainId !== 'string' || !chainIdPattern.test(chainId)) {
+  if (!isValidChainId(chainId)) {
     throw new ProtocolError('BAD_ID', `chain id must be 1-64 characters of a-z, 0-9, '.', '-', '_', got ${JSON.stringify(chainId)}`)
   }
   return chainId
