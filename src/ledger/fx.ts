@@ -59,3 +59,25 @@ export function convert(fx: FxTable, amount: bigint, from: string, to: string): 
   //                                 = amount * rateTo * 10^et / (rateFrom * 10^ef) minor units of `to`
   return (amount * rateTo * pow10[exponentTo]!) / (rateFrom * pow10[exponentFrom]!)
 }
+
+/** One in basis points: spreads are quoted in hundredths of a percent. */
+export const basisPointsPerUnit = 10_000n
+const basisPointsPerUnitNumber = 10_000
+
+/**
+ * Converts like `convert`, then takes the FX provider's spread off what is delivered, in one
+ * integer division so the result is rounded down once: what the payee receives is never more
+ * than the rate minus the spread gives. Returns undefined when a currency has no rate.
+ */
+export function convertWithSpread(fx: FxTable, amount: bigint, from: string, to: string, spreadBasisPoints: number): bigint | undefined {
+  if (!(Number.isInteger(spreadBasisPoints) && spreadBasisPoints >= 0 && spreadBasisPoints < basisPointsPerUnitNumber)) {
+    throw new AmountError('INVALID_AMOUNT', `a spread is a whole number of basis points from 0 to 9999, got ${spreadBasisPoints}`)
+  }
+  const rateFrom = fx.rates.get(from)
+  const rateTo = fx.rates.get(to)
+  if (rateFrom === undefined || rateTo === undefined) return undefined
+  const exponentFrom = currencyExponent(from)
+  const exponentTo = currencyExponent(to)
+  const kept = basisPointsPerUnit - BigInt(spreadBasisPoints)
+  return (amount * rateTo * pow10[exponentTo]! * kept) / (rateFrom * pow10[exponentFrom]! * basisPointsPerUnit)
+}

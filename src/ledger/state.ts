@@ -1,0 +1,328 @@
+/**
+ * The ledger state, block overlays and the state root.
+ *
+ * State is a flat key-value space (see stateKeys.ts) held in one Map. A block executes on an
+ * overlay (`PendingBlock`): reads fall through to the committed state, writes stay in the
+ * overlay, so a proposal can be executed and thrown away (ABCI++ ProcessProposal) or committed
+ * later (Commit). Committing writes the overlay into the same Map rather than copying it: a copy
+ * per block would cost time proportional to the whole state. The committed `LedgerState` object
+ * is therefore consumed by `commitBlock`, like a LevelDB batch write: the old handle is retired
+ * and any later use of it is an assertion failure. `cloneLedgerState` makes an independent copy
+ * when one is wanted (tests, forks in the simulator).
+ *
+ * Beside the Map the state keeps parsed views that execution needs on every payment: the FX table
+ * and the policies in force. Both are rebuilt only when a block writes `fx/` or `policy/` keys.
+ * Account records are parsed through a cache keyed by the stored tuple (accounts.ts).
+ *
+ * State root. A full Merkle tree would make each block's root cost proportional to its writes
+ * times the tree depth, with hashing in JS at about 100 MB/s; instead the root is a hash chain
+ * over each block's writes:
+ *
+ *   root_h = H('corridor.stateroot', encode([root_{h-1}, h, timeMs_h, D(writes_h)]))
+ *   D(entries) = H('corridor.statediff', encode([k1, v1, k2, v2, ...]))  keys ascending, each once
+ *
+ * with root_0 computed the same way from 32 zero bytes and the whole genesis state. Its cost is
+ * proportional to what a block touched, two replicas agree on it exactly when they applied the
+ * same writes in the same blocks (which is what consensus needs: they apply the same blocks from
+ * the same genesis), and `fullStateDigest` (D over the whole state) compares two states directly
+ * for tests and catch-up. What it does not give is a proof that one key has one value (no Merkle
+ * path); a light client or state sync from untrusted peers would need a tree.
+ */
+import { assert } from '../protocol/assert.ts'
+import { utf8 } from '../protocol/bytes.ts'
+import { encode, type Encodable } from '../protocol/encoding.ts'
+import { hashBytesLength, sha256 as portableSha256 } from '../protocol/hash.ts'
+import { decodeAccountRecord, type AccountRecord } from './accounts.ts'
+import { fxRateScale, type FxTable } from './fx.ts'
+import { parsePolicyDocument, type JurisdictionPolicy } from './policy/schema.ts'
+import type { PolicySet } from './policy/types.ts'
+import { internKey, stateKeys, statePrefixes } from './stateKeys.ts'
+
+/** SHA-256 as a function. The default is @noble/hashes; a driver may inject node:crypto's, which gives the same bytes about fifteen times faster. */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array
+
+export const stateRootTag = 'corridor.stateroot'
+export const stateDiffTag = 'corridor.statediff'
+export const zeroRoot: Uint8Array = new Uint8Array(hashBytesLength)
+
+const tagPrefixes = new Map<string, Uint8Array>()
+function taggedHash(sha256: Sha256, tag: string, bytes: Uint8Array): Uint8Array {
+  let prefix = tagPrefixes.get(tag)
+  if (prefix === undefined) {
+    prefix = new Uint8Array([...utf8(tag), 0])
+    tagPrefixes.set(tag, prefix)
+  }
+  const input = new Uint8Array(prefix.length + bytes.length)
+  input.set(prefix, 0)
+  input.set(bytes, prefix.length)
+  return sha256(input)
+}
+
+/** D(entries): the digest of a set of entries, independent of the order they are given in. */
+export function entriesDigest(entries: ReadonlyMap<string, Encodable>, sha256: Sha256 = portableSha256): Uint8Array {
+  // Sorting the keys alone lets the engine compare strings natively, several times faster than
+  // sorting pairs with a comparator; the values are then looked up in key order.
+  const keys = [...entries.keys()].sort()
+  const flat: Encodable[] = new Array(keys.length * 2)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    flat[2 * i] = key
+    flat[2 * i + 1] = entries.get(key)!
+  }
+  return taggedHash(sha256, stateDiffTag, encode(flat))
+}
+
+/** One link of the root chain. */
+export function nextStateRoot(sha256: Sha256, previousRoot: Uint8Array, height: number, timeMs: number, diffDigest: Uint8Array): Uint8Array {
+  return taggedHash(sha256, stateRootTag, encode([previousRoot, height, timeMs, diffDigest]))
+}
+
+export interface LedgerStateInit {
+  /** Copied (with interned keys); the caller keeps its Map. */
+  readonly entries: ReadonlyMap<string, Encodable>
+  /** Height of the last committed block; 0 for genesis. */
+  readonly height: number
+  /** Time of the last committed block (genesis time at height 0), ms since the epoch. */
+  readonly timeMs: number
+  /** Root after that block; computed from the entries when omitted at height 0. */
+  readonly stateRoot?: Uint8Array
+  readonly sha256?: Sha256
+}
+
+/** Parsed views kept beside the Map; shared, like the Map, with the state commitBlock returns. */
+export interface LedgerStateCaches {
+  /** Parsed account records by `a/` key, filled on first read, invalidated by commitBlock on write. */
+  readonly accounts: Map<string, AccountRecord>
+  /** Issuer of each token (the `t/` entries). Tokens are created only at genesis. */
+  readonly tokenIssuers: ReadonlyMap<string, string>
+}
+
+interface LedgerStateParts {
+  readonly store: Map<string, Encodable>
+  readonly caches: LedgerStateCaches
+  readonly height: number
+  readonly timeMs: number
+  readonly stateRoot: Uint8Array
+  readonly chainId: string
+  readonly fx: FxTable
+  readonly policies: PolicySet
+  readonly sha256: Sha256
+}
+
+/**
+ * A committed ledger state at one height. Read it through `get` or the helpers below; execute
+ * blocks on it with `executeBlock` (execute.ts). Its Map is shared with the state that
+ * `commitBlock` returns, which retires this one.
+ */
+export class LedgerState {
+  readonly chainId: string
+  readonly height: number
+  readonly timeMs: number
+  readonly stateRoot: Uint8Array
+  /** The FX table in force (from `g/fxBase` and `fx/` keys). */
+  readonly fx: FxTable
+  /** The policies in force by jurisdiction (from `policy/` keys). */
+  readonly policies: PolicySet
+  readonly sha256: Sha256
+  readonly #store: Map<string, Encodable>
+  readonly #caches: LedgerStateCaches
+  #retired = false
+
+  /** Use `restoreLedgerState` or `buildGenesis`; this takes already-derived parts. */
+  private constructor(parts: LedgerStateParts) {
+    this.#store = parts.store
+    this.#caches = parts.caches
+    this.chainId = parts.chainId
+    this.height = parts.height
+    this.timeMs = parts.timeMs
+    this.stateRoot = parts.stateRoot
+    this.fx = parts.fx
+    this.policies = parts.policies
+    this.sha256 = parts.sha256
+  }
+
+  /** @internal for state.ts and execute.ts */
+  static fromParts(parts: LedgerStateParts): LedgerState {
+    return new LedgerState(parts)
+  }
+
+  get retired(): boolean {
+    return this.#retired
+  }
+
+  /** The committed entries. Read-only: all writes go through blocks. */
+  get entries(): ReadonlyMap<string, Encodable> {
+    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    return this.#store
+  }
+
+  get(key: string): Encodable | undefined {
+    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    return this.#store.get(key)
+  }
+
+  /** @internal the live Map, for the overlay's read path (no retirement check per read). */
+  mutableStore(): Map<string, Encodable> {
+    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    return this.#store
+  }
+
+  /** @internal the parsed views, for execution. */
+  caches(): LedgerStateCaches {
+    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    return this.#caches
+  }
+
+  /** @internal marks this handle consumed. */
+  retire(): void {
+    assert(!this.#retired, `ledger state at height ${this.height} is committed once`)
+    this.#retired = true
+  }
+}
+
+/** Builds the FX table from the entries. */
+export function fxTableFromEntries(entries: ReadonlyMap<string, Encodable>): FxTable {
+  const base = entries.get(stateKeys.fxBase)
+  assert(typeof base === 'string', 'state has an FX base currency')
+  const rates = new Map<string, bigint>()
+  for (const [key, value] of entries) {
+    if (!key.startsWith(statePrefixes.fxRate)) continue
+    assert(typeof value === 'bigint' && value > 0n, `${key} is a positive rate`)
+    rates.set(key.slice(statePrefixes.fxRate.length), value)
+  }
+  assert(rates.get(base) === fxRateScale, `the FX base ${base} has rate 1`)
+  return { base, rates }
+}
+
+const parsedPolicies = new WeakMap<object, JurisdictionPolicy>()
+
+/** Parses a stored policy document, once per stored value. */
+export function policyFromDocument(jurisdiction: string, document: Encodable): JurisdictionPolicy {
+  assert(typeof document === 'object' && document !== null, `policy of ${jurisdiction} is a document`)
+  let policy = parsedPolicies.get(document)
+  if (policy === undefined) {
+    policy = parsePolicyDocument(document, `ledger state ${stateKeys.policy(jurisdiction)}`)
+    parsedPolicies.set(document, policy)
+  }
+  return policy
+}
+
+/** Remembers the parse of a document the caller already parsed (admission, genesis). */
+export function rememberPolicy(document: Encodable, policy: JurisdictionPolicy): void {
+  if (typeof document === 'object' && document !== null) parsedPolicies.set(document, policy)
+}
+
+export function tokenIssuersFromEntries(entries: ReadonlyMap<string, Encodable>): Map<string, string> {
+  const issuers = new Map<string, string>()
+  for (const [key, value] of entries) {
+    if (!key.startsWith(statePrefixes.token)) continue
+    assert(typeof value === 'string', `${key} names its issuer`)
+    issuers.set(key.slice(statePrefixes.token.length), value)
+  }
+  return issuers
+}
+
+export function policySetFromEntries(entries: ReadonlyMap<string, Encodable>): PolicySet {
+  const policies = new Map<string, JurisdictionPolicy>()
+  const keys = [...entries.keys()].filter((key) => key.startsWith(statePrefixes.policy)).sort()
+  for (const key of keys) {
+    const jurisdiction = key.slice(statePrefixes.policy.length)
+    policies.set(jurisdiction, policyFromDocument(jurisdiction, entries.get(key)!))
+  }
+  return policies
+}
+
+/**
+ * A ledger state from its entries: at genesis (height 0, root computed) or as loaded from
+ * storage with the height, block time and root saved beside it.
+ */
+export function restoreLedgerState(init: LedgerStateInit): LedgerState {
+  const sha256 = init.sha256 ?? portableSha256
+  // A copy with interned keys (see internKey): entries loaded from storage come with fresh strings.
+  const entries = new Map<string, Encodable>()
+  for (const [key, value] of init.entries) entries.set(internKey(key), value)
+  const chainId = entries.get(stateKeys.chainId)
+  assert(typeof chainId === 'string', 'state has a chain id')
+  assert(Number.isSafeInteger(init.height) && init.height >= 0, 'height is a non-negative integer')
+  assert(Number.isSafeInteger(init.timeMs) && init.timeMs >= 0, 'block time is a non-negative integer')
+  let stateRoot = init.stateRoot
+  if (stateRoot === undefined) {
+    assert(init.height === 0, 'a state above genesis is restored with its saved root')
+    stateRoot = nextStateRoot(sha256, zeroRoot, 0, init.timeMs, entriesDigest(entries, sha256))
+  }
+  return LedgerState.fromParts({
+    store: entries,
+    caches: { accounts: new Map(), tokenIssuers: tokenIssuersFromEntries(entries) },
+    height: init.height,
+    timeMs: init.timeMs,
+    stateRoot,
+    chainId,
+    fx: fxTableFromEntries(entries),
+    policies: policySetFromEntries(entries),
+    sha256
+  })
+}
+
+/** An independent copy (values are immutable and shared). */
+export function cloneLedgerState(state: LedgerState): LedgerState {
+  return LedgerState.fromParts({
+    store: new Map(state.entries),
+    caches: { accounts: new Map(), tokenIssuers: state.caches().tokenIssuers },
+    height: state.height,
+    timeMs: state.timeMs,
+    stateRoot: state.stateRoot,
+    chainId: state.chainId,
+    fx: state.fx,
+    policies: state.policies,
+    sha256: state.sha256
+  })
+}
+
+/** D over the whole state: equal for two states exactly when their entries are equal. */
+export function fullStateDigest(state: LedgerState): Uint8Array {
+  return entriesDigest(state.entries, state.sha256)
+}
+
+// Readers for queries, tests and the simulator.
+
+export function balanceOf(state: LedgerState, account: string, token: string): bigint {
+  const value = state.get(stateKeys.balance(account, token))
+  return value === undefined ? 0n : (value as bigint)
+}
+
+export function lastNonceOf(state: LedgerState, signer: string): bigint {
+  const value = state.get(stateKeys.nonce(signer))
+  return value === undefined ? 0n : (value as bigint)
+}
+
+export function accountOf(state: LedgerState, id: string): AccountRecord | undefined {
+  const value = state.get(stateKeys.account(id))
+  return value === undefined ? undefined : decodeAccountRecord(id, value)
+}
+
+export interface TokenTotals {
+  readonly supply: bigint
+  readonly issued: bigint
+  readonly redeemed: bigint
+}
+
+export function tokenTotalsOf(state: LedgerState, token: string): TokenTotals {
+  const read = (key: string): bigint => (state.get(key) as bigint | undefined) ?? 0n
+  return { supply: read(stateKeys.supply(token)), issued: read(stateKeys.issued(token)), redeemed: read(stateKeys.redeemed(token)) }
+}
+
+/** Every token id in the state, ascending. */
+export function tokenIdsOf(state: LedgerState): string[] {
+  const out: string[] = []
+  for (const key of state.entries.keys()) if (key.startsWith(statePrefixes.token)) out.push(key.slice(statePrefixes.token.length))
+  return out.sort()
+}
+
+/** Every account record in the state, by id ascending. */
+export function accountsOf(state: LedgerState): AccountRecord[] {
+  const out: AccountRecord[] = []
+  for (const [key, value] of state.entries) {
+    if (key.startsWith(statePrefixes.account)) out.push(decodeAccountRecord(key.slice(statePrefixes.account.length), value))
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}

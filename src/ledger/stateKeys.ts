@@ -1,0 +1,68 @@
+/**
+ * The ledger's state is one flat key-value space (`Map<string, Encodable>`): it maps directly
+ * onto one LevelDB batch per block and onto the state root. Every key the ledger writes is built
+ * here, so the layout is documented in one place:
+ *
+ *   g/chainId            the network's chain id (string)
+ *   g/fxBase             the FX table's base currency (string)
+ *   a/<account>          account record (tuple, see accounts.ts)
+ *   t/<token>            token record: the issuer's account id (string)
+ *   b/<account>/<token>  balance in minor units (bigint); absent means zero
+ *   n/<signer>           last nonce used (bigint); absent means none yet
+ *   s/<token>            outstanding supply (bigint) = issued - redeemed
+ *   i/<token>            issued in total since genesis (bigint)
+ *   r/<token>            redeemed in total since genesis (bigint)
+ *   fx/<CUR>             units of CUR per unit of the base, scaled by 10^9 (bigint)
+ *   policy/<J>           jurisdiction J's policy document (canonical map)
+ *   p/...                usage state owned by the policy engine (quota counters, windows)
+ *
+ * Account ids cannot contain '/' or '.', so no two kinds of key collide and `b/` keys split
+ * unambiguously at their last '/'.
+ */
+export const stateKeys = {
+  chainId: 'g/chainId',
+  fxBase: 'g/fxBase',
+  account: (account: string): string => internKey(`a/${account}`),
+  token: (token: string): string => internKey(`t/${token}`),
+  balance: (account: string, token: string): string => internKey(`b/${account}/${token}`),
+  nonce: (signer: string): string => internKey(`n/${signer}`),
+  supply: (token: string): string => internKey(`s/${token}`),
+  issued: (token: string): string => internKey(`i/${token}`),
+  redeemed: (token: string): string => internKey(`r/${token}`),
+  fxRate: (currency: string): string => internKey(`fx/${currency}`),
+  policy: (jurisdiction: string): string => internKey(`policy/${jurisdiction}`)
+} as const
+
+/**
+ * The engine's canonical copy of a key string. V8 keeps one internalized copy of every string
+ * used as a property name, with its hash computed; a Map lookup with an internalized key finds an
+ * internalized stored key by pointer, without hashing or comparing characters. Execution is
+ * bound by memory latency (a payment reads some twenty entries of a state far larger than the
+ * CPU's caches), so keys are interned where they are made (admission, genesis, restore), never
+ * on the hot path. Keys never look like array indices (they all contain '/'), which V8 would
+ * store as numbers instead.
+ */
+export function internKey(key: string): string {
+  const holder: Record<string, true> = { [key]: true }
+  for (const interned in holder) return interned
+  return key
+}
+
+export const statePrefixes = {
+  account: 'a/',
+  token: 't/',
+  balance: 'b/',
+  nonce: 'n/',
+  supply: 's/',
+  issued: 'i/',
+  redeemed: 'r/',
+  fxRate: 'fx/',
+  policy: 'policy/',
+  policyUsage: 'p/'
+} as const
+
+/** Splits a `b/<account>/<token>` key. */
+export function parseBalanceKey(key: string): { account: string; token: string } {
+  const slash = key.indexOf('/', 2)
+  return { account: key.slice(2, slash), token: key.slice(slash + 1) }
+}
