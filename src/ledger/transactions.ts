@@ -87,7 +87,8 @@ export const fxRateMax = 1_000_000n * fxRateScale
 /** Most rates one FX rate update may carry. */
 export const fxRatesPerUpdateMax = 64
 
-const purposePattern = /^[A-Za-z0-9_.-]{1,35}$/
+// The same rule as the policy schema's purpose codes (ISO 20022 ExternalPurpose1Code and the like).
+const purposePattern = /^[A-Z0-9]{1,35}$/
 const jurisdictionPattern = /^[A-Z]{2}$/
 // C0 and C1 control characters: never part of a reference a person typed.
 const controlCharacterPattern = /[\u0000-\u001f\u007f-\u009f]/
@@ -202,7 +203,7 @@ export function decodeTransactionBody(value: Encodable): TransactionBody {
       const amount = checkAmount(tuple[4], 'payment amount')
       const purposeValue = tuple[5]
       if (purposeValue !== null && (typeof purposeValue !== 'string' || !purposePattern.test(purposeValue))) {
-        throw new TransactionError('BAD_ID', `payment purpose code must be 1-35 characters of A-Z, a-z, 0-9, '_', '.', '-' or nil, got ${JSON.stringify(purposeValue)?.slice(0, 60)}`)
+        throw new TransactionError('BAD_ID', `payment purpose code must be 1-35 upper-case letters and digits (GDDS, SCVE, ...) or nil, got ${JSON.stringify(purposeValue)?.slice(0, 60)}`)
       }
       const documentRef = checkOptionalText(tuple[6], 'payment trade document reference')
       const fxValue = tuple[7]

@@ -66,7 +66,15 @@ export function generatePayments(network: WorkloadNetwork, options: PaymentWorkl
     jurisdiction: customer.jurisdiction,
     tokens: (bankCurrencies.get(customer.bank) ?? []).map((code) => ({ token: depositTokenId(customer.bank, code), currency: code }))
   }))
-  const payers = parties.filter((party, index) => payerKinds.has(document.customers[index]!.kind))
+  // A payer pays from the currencies it opened with (all its bank's when it opened with none).
+  const payers: Party[] = []
+  document.customers.forEach((customer, index) => {
+    if (!payerKinds.has(customer.kind)) return
+    const party = parties[index]!
+    const held = new Set(customer.balances.map((text) => text.trim().slice(-3)))
+    const tokens = party.tokens.filter((entry) => held.has(entry.currency))
+    payers.push(tokens.length === 0 ? party : { ...party, tokens })
+  })
   const byJurisdiction = new Map<string, Party[]>()
   for (const party of parties) {
     const list = byJurisdiction.get(party.jurisdiction) ?? []
