@@ -93,6 +93,7 @@ interface RoundState {
   prevoteTimeoutScheduled: boolean
   precommitTimeoutScheduled: boolean
   lockRuleFired: boolean
+  proposalMissCounted: boolean
 }
 
 type Verdict = 'pending' | 'accepted' | 'rejected'
@@ -132,7 +133,8 @@ function newRoundState(): RoundState {
     senderPower: 0,
     prevoteTimeoutScheduled: false,
     precommitTimeoutScheduled: false,
-    lockRuleFired: false
+    lockRuleFired: false,
+    proposalMissCounted: false
   }
 }
 
@@ -380,10 +382,7 @@ export class ConsensusEngine {
       case 'propose':
         // Line 57: OnTimeoutPropose.
         if (this.roundStep === 'propose') {
-          const proposer = this.validatorSet.proposer(this.height, this.round).id
-          if (this.roundState(this.round).proposals.length === 0) {
-            this.counters.missedProposals[proposer] = (this.counters.missedProposals[proposer] ?? 0) + 1
-          }
+          this.countMissedProposal(this.round)
           this.castVote('prevote', null)
           this.roundStep = 'prevote'
         }
@@ -951,6 +950,7 @@ export class ConsensusEngine {
         if (entry === undefined) {
           // Decided by a quorum, but this validator never got the block: catch-up fetches it.
           this.missingDecidedBlock = true
+          this.countMissedProposal(round)
           continue
         }
         this.checkCertifiedBlockExtends(entry.block)
@@ -1000,6 +1000,15 @@ export class ConsensusEngine {
     this.counters.decisionsByCatchUp++
     this.decide({ block: certified.block, hash: blockHash(certified.block.header), certificate: certified.certificate, source: 'catchUp' })
     return true
+  }
+
+  /** The proposal of a round never arrived: before the propose timeout, or before a quorum decided its block. Once per round. */
+  private countMissedProposal(round: number): void {
+    const state = this.roundState(round)
+    if (state.proposals.length > 0 || state.proposalMissCounted) return
+    state.proposalMissCounted = true
+    const proposer = this.validatorSet.proposer(this.height, round).id
+    this.counters.missedProposals[proposer] = (this.counters.missedProposals[proposer] ?? 0) + 1
   }
 
   private decide(decision: Decision): void {

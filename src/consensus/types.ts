@@ -105,7 +105,7 @@ export interface ConsensusMetrics {
   catchUpBlocksServed: number
   evidenceDetected: number
   evidenceEvicted: number
-  /** Per validator: rounds in which its proposal never arrived before the propose timeout. */
+  /** Per validator: rounds in which its proposal never arrived (before the propose timeout, or before a quorum decided its block). */
   missedProposals: Record<string, number>
   /** Per validator: heights decided here with no vote from it in the deciding round. */
   missedVotes: Record<string, number>
