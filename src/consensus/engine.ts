@@ -164,7 +164,7 @@ export class ConsensusEngine {
   readonly limits: ConsensusLimits
   private readonly signer: Signer
   private readonly verifier: SignatureVerifier
-  private readonly byzantine: ByzantineBehaviour
+  private byzantine: ByzantineBehaviour
   private readonly peers: readonly string[]
 
   // Position.
@@ -272,6 +272,14 @@ export class ConsensusEngine {
   }
 
   /** Whether Byzantine hooks are switched on (for logs and summaries). */
+  /**
+   * Switches Byzantine behaviour on or off while running, for fault schedules ("equivocate from
+   * 7m until 8m"). Only the hooks change: the engine's state and its WAL are untouched.
+   */
+  setByzantine(behaviour: ByzantineBehaviour): void {
+    this.byzantine = behaviour
+  }
+
   get isByzantine(): boolean {
     return isByzantine(this.byzantine)
   }

@@ -1,0 +1,147 @@
+/**
+ * Admission of transactions: decode the envelope, check the body once, check the signature once.
+ * One `AdmissionCache` serves a whole process — in a simulation, every simulated validator — so a
+ * transaction's signature is verified once per process, however many replicas see it, and a batch
+ * or block delivered as the same bytes object to many replicas is decoded once.
+ */
+import { decode, type Encodable } from '../../protocol/encoding.ts'
+import { CorridorError } from '../../protocol/errors.ts'
+import { protocolLimits } from '../../protocol/limits.ts'
+import { transactionFromTuple, verifyTransactionSignature, encodeTransaction, type TransactionEnvelope } from '../../protocol/envelope.ts'
+import type { SignatureVerifier } from '../../protocol/keys.ts'
+import { admitTransaction, type AdmittedTransaction } from '../../ledger/transactions.ts'
+
+export type AdmissionErrorCode = 'MALFORMED' | 'BAD_SIGNATURE' | 'WRONG_CHAIN' | 'INVALID_BODY'
+
+export type Admission =
+  | { readonly ok: true; readonly tx: AdmittedTransaction; readonly encodedBytes: number }
+  | { readonly ok: false; readonly code: AdmissionErrorCode; readonly message: string; readonly id: string | undefined }
+
+export interface AdmissionCacheOptions {
+  readonly chainId: string
+  readonly verifier: SignatureVerifier
+  /** Admitted transactions remembered by id (oldest evicted first). */
+  readonly entriesMax?: number
+}
+
+export class AdmissionCache {
+  readonly chainId: string
+  private readonly verifier: SignatureVerifier
+  private readonly entriesMax: number
+  private readonly byId = new Map<string, Admission>()
+  private readonly byTuple = new WeakMap<object, Admission>()
+  private readonly batches = new WeakMap<Uint8Array, readonly Admission[] | AdmissionError>()
+  /** Signature verifications actually performed (the rest were cache hits). */
+  verifications = 0
+  hits = 0
+
+  constructor(options: AdmissionCacheOptions) {
+    this.chainId = options.chainId
+    this.verifier = options.verifier
+    this.entriesMax = options.entriesMax ?? 1_000_000
+  }
+
+  /** Admits an envelope that was built or decoded already (a client submission). */
+  admitEnvelope(envelope: TransactionEnvelope): Admission {
+    const cached = this.byId.get(envelope.id)
+    if (cached !== undefined && cached.ok && cached.tx.envelope.signature.length === envelope.signature.length && sameBytes(cached.tx.envelope.signature, envelope.signature)) {
+      this.hits++
+      return cached
+    }
+    return this.remember(envelope.id, this.check(envelope))
+  }
+
+  /** Admits a transaction tuple from a block payload or a gossip batch. */
+  admitTuple(tuple: Encodable): Admission {
+    if (typeof tuple === 'object' && tuple !== null) {
+      const cached = this.byTuple.get(tuple)
+      if (cached !== undefined) {
+        this.hits++
+        return cached
+      }
+    }
+    let envelope: TransactionEnvelope
+    try {
+      envelope = transactionFromTuple(tuple)
+    } catch (error) {
+      return { ok: false, code: 'MALFORMED', message: error instanceof CorridorError ? error.message : String(error), id: undefined }
+    }
+    const admission = this.admitEnvelope(envelope)
+    if (typeof tuple === 'object' && tuple !== null) this.byTuple.set(tuple, admission)
+    return admission
+  }
+
+  /**
+   * Decodes and admits a gossip batch (an array of transaction tuples). Throws AdmissionError when
+   * the batch itself is malformed; individual bad transactions come back as failed admissions.
+   */
+  admitBatch(bytes: Uint8Array, transactionsMax: number, bytesMax: number): readonly Admission[] {
+    const cached = this.batches.get(bytes)
+    if (cached instanceof AdmissionError) throw cached
+    if (cached !== undefined) return cached
+    let result: readonly Admission[] | AdmissionError
+    try {
+      const value = decode(bytes, { bytesMax })
+      if (!Array.isArray(value)) throw new AdmissionError('MALFORMED', 'a transaction batch is an array of transactions')
+      if (value.length > transactionsMax) throw new AdmissionError('MALFORMED', `a transaction batch holds at most ${transactionsMax} transactions, got ${value.length}`)
+      result = value.map((tuple) => this.admitTuple(tuple))
+    } catch (error) {
+      result = error instanceof AdmissionError ? error : new AdmissionError('MALFORMED', error instanceof CorridorError ? error.message : String(error))
+    }
+    this.batches.set(bytes, result)
+    if (result instanceof AdmissionError) throw result
+    return result
+  }
+
+  private check(envelope: TransactionEnvelope): Admission {
+    if (envelope.chainId !== this.chainId) {
+      return { ok: false, code: 'WRONG_CHAIN', message: `transaction is for chain ${envelope.chainId}, this network is ${this.chainId}`, id: envelope.id }
+    }
+    this.verifications++
+    if (!verifyTransactionSignature(envelope, this.verifier)) {
+      return { ok: false, code: 'BAD_SIGNATURE', message: `signature of ${envelope.id.slice(0, 16)} by ${envelope.signer} does not verify`, id: envelope.id }
+    }
+    let tx: AdmittedTransaction
+    try {
+      tx = admitTransaction(envelope)
+    } catch (error) {
+      return { ok: false, code: 'INVALID_BODY', message: error instanceof CorridorError ? `${error.code}: ${error.message}` : String(error), id: envelope.id }
+    }
+    const encodedBytes = encodeTransaction(envelope).length
+    if (encodedBytes > protocolLimits.transactionBytesMax) {
+      return { ok: false, code: 'MALFORMED', message: `transaction is ${encodedBytes} bytes, more than ${protocolLimits.transactionBytesMax}`, id: envelope.id }
+    }
+    return { ok: true, tx, encodedBytes }
+  }
+
+  private remember(id: string, admission: Admission): Admission {
+    // Only successes are remembered by id: a forged copy of a valid id must never hit the cache
+    // (the signature is compared on every hit above).
+    if (admission.ok) {
+      if (this.byId.size >= this.entriesMax) this.byId.delete(this.byId.keys().next().value as string)
+      this.byId.set(id, admission)
+    }
+    return admission
+  }
+
+  /** True when the transaction's signature was verified valid in this process. */
+  signatureVerified(envelope: TransactionEnvelope): boolean {
+    const cached = this.byId.get(envelope.id)
+    if (cached !== undefined && cached.ok && sameBytes(cached.tx.envelope.signature, envelope.signature)) return true
+    return this.admitEnvelope(envelope).ok
+  }
+}
+
+export class AdmissionError extends CorridorError<AdmissionErrorCode> {
+  constructor(code: AdmissionErrorCode, message: string) {
+    super(code, message)
+    this.name = 'AdmissionError'
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

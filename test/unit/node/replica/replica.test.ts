@@ -1,0 +1,100 @@
+import t from 'tap'
+const tap = t
+import { ReplicaCluster } from './cluster.ts'
+import { generatePayments } from '../../../../src/ledger/testing/index.ts'
+import { checkConservation } from '../../../../src/ledger/invariants.ts'
+import { bytesToHex } from '../../../../src/protocol/bytes.ts'
+import { fullStateDigest } from '../../../../src/ledger/state.ts'
+
+function agreeOnEveryHeight(t: typeof tap, cluster: ReplicaCluster): void {
+  const ids = cluster.ids
+  const reference = cluster.stores.get(ids[0]!)!.blocks
+  for (const id of ids.slice(1)) {
+    const blocks = cluster.stores.get(id)!.blocks
+    const common = Math.min(reference.length, blocks.length)
+    for (let i = 0; i < common; i++) {
+      if (bytesToHex(blocks[i]!.blockHash) !== bytesToHex(reference[i]!.blockHash) || bytesToHex(blocks[i]!.stateRoot) !== bytesToHex(reference[i]!.stateRoot)) {
+        t.fail(`${id} and ${ids[0]} differ at height ${i + 1}`)
+        return
+      }
+    }
+  }
+  t.pass('every replica has the same block and state root at every height')
+}
+
+t.test('four replicas finalize submitted payments; every replica ends with the same state', async (t) => {
+  const cluster = new ReplicaCluster()
+  const payments = generatePayments(cluster.network, { count: 300, seed: 1 })
+  cluster.ids.forEach((id, index) => {
+    const results = cluster.submit(id, payments.filter((_, i) => i % 4 === index))
+    t.ok(results.every((r) => r.ok), `${id} admitted its share`)
+  })
+  const ids = new Set(payments.map((p) => p.id))
+  const finalized = (): number => {
+    const seen = new Set<string>()
+    for (const block of cluster.stores.get('icbc')!.blocks) for (const tx of block.transactions) if (ids.has(tx.id)) seen.add(tx.id)
+    return seen.size
+  }
+  t.ok(cluster.run(() => finalized() === payments.length && new Set(cluster.heights()).size === 1), 'all payments final and heights equal')
+  agreeOnEveryHeight(t, cluster)
+  const digests = cluster.ids.map((id) => bytesToHex(fullStateDigest(cluster.replicas.get(id)!.ledgerState)))
+  t.equal(new Set(digests).size, 1, 'identical full state on every replica')
+  t.same(checkConservation(cluster.replicas.get('dbs')!.ledgerState), [], 'conservation holds')
+  for (const id of cluster.ids) t.equal(cluster.replicas.get(id)!.mempoolSize, 0, `${id} mempool drained`)
+  const receipts = cluster.stores.get('enbd')!.blocks.flatMap((b) => b.receipts)
+  t.ok(receipts.filter((r) => r.status === 'settled').length > 250, 'most payments settle (the rest are refused with reasons)')
+  t.ok(cluster.admission.verifications <= payments.length + 10, `each signature verified once per process (${cluster.admission.verifications} verifications)`)
+})
+
+t.test('a replayed submission is refused at admission; a forged one never enters the mempool', async (t) => {
+  const cluster = new ReplicaCluster()
+  const [payment] = generatePayments(cluster.network, { count: 1, seed: 2 })
+  t.ok(cluster.submit('icbc', [payment!])[0]!.ok)
+  t.same(cluster.submit('icbc', [payment!])[0], { ok: false, id: payment!.id, code: 'DUPLICATE', message: 'transaction is already waiting' })
+  const forged = { ...payment!, signature: new Uint8Array(64) }
+  const result = cluster.submit('bochk', [forged])[0]!
+  t.equal(result.ok, false)
+  t.equal(!result.ok && result.code, 'BAD_SIGNATURE')
+  cluster.run(() => cluster.heights().every((h) => h >= 2))
+  t.equal(cluster.submit('dbs', [payment!])[0]!.ok, false, 'after commit, the same transaction is stale')
+})
+
+t.test('a crashed replica restarts from its WAL and store and catches up; the others keep finalizing', async (t) => {
+  const cluster = new ReplicaCluster()
+  const payments = generatePayments(cluster.network, { count: 120, seed: 3 })
+  cluster.submit('icbc', payments.slice(0, 60))
+  cluster.run(() => cluster.heights().every((h) => h >= 2))
+  cluster.crash('enbd')
+  cluster.submit('icbc', payments.slice(60))
+  const before = cluster.replicas.get('icbc')!.height
+  t.ok(cluster.run(() => cluster.replicas.get('icbc')!.height >= before + 3), 'three replicas keep finalizing without the fourth')
+  cluster.boot('enbd')
+  const target = cluster.replicas.get('icbc')!.height
+  t.ok(cluster.run(() => cluster.replicas.get('enbd')!.height >= target), 'the restarted replica catches up')
+  agreeOnEveryHeight(t, cluster)
+  t.same(checkConservation(cluster.replicas.get('enbd')!.ledgerState), [])
+})
+
+t.test('a censoring proposer leaves transactions out, yet they finalize through honest proposers', async (t) => {
+  const cluster = new ReplicaCluster()
+  cluster.replicas.get('dbs')!.setByzantine({ censorSigner: () => true })
+  const payments = generatePayments(cluster.network, { count: 40, seed: 4 })
+  cluster.submit('dbs', payments)
+  const ids = new Set(payments.map((p) => p.id))
+  const final = (): number => cluster.stores.get('icbc')!.blocks.flatMap((b) => b.transactions).filter((tx) => ids.has(tx.id)).length
+  t.ok(cluster.run(() => final() === payments.length), 'all final')
+  const byDbs = cluster.stores.get('icbc')!.blocks.filter((b) => b.block.header.proposer === 'dbs')
+  t.ok(byDbs.every((b) => b.transactions.length === 0), 'blocks proposed by the censor are empty')
+})
+
+t.test('a proposer replaying committed transactions gets REPLAY receipts and nothing moves twice', async (t) => {
+  const cluster = new ReplicaCluster()
+  cluster.replicas.get('bochk')!.setByzantine({ replayTransactions: true })
+  const payments = generatePayments(cluster.network, { count: 40, seed: 5 })
+  cluster.submit('icbc', payments)
+  cluster.run(() => cluster.stores.get('icbc')!.blocks.filter((b) => b.block.header.proposer === 'bochk' && b.height > 2).length >= 2)
+  const replays = cluster.stores.get('icbc')!.blocks.flatMap((b) => b.receipts).filter((r) => r.reason === 'REPLAY')
+  t.ok(replays.length > 0, `replayed transactions refused (${replays.length})`)
+  t.same(checkConservation(cluster.replicas.get('icbc')!.ledgerState), [])
+  agreeOnEveryHeight(t, cluster)
+})
