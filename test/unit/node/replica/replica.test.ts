@@ -1,12 +1,12 @@
 import t from 'tap'
-const tap = t
+
 import { ReplicaCluster } from './cluster.ts'
 import { generatePayments } from '../../../../src/ledger/testing/index.ts'
 import { checkConservation } from '../../../../src/ledger/invariants.ts'
 import { bytesToHex } from '../../../../src/protocol/bytes.ts'
 import { fullStateDigest } from '../../../../src/ledger/state.ts'
 
-function agreeOnEveryHeight(t: typeof tap, cluster: ReplicaCluster): void {
+function agreeOnEveryHeight(t: { pass(message: string): void; fail(message: string): void }, cluster: ReplicaCluster): void {
   const ids = cluster.ids
   const reference = cluster.stores.get(ids[0]!)!.blocks
   for (const id of ids.slice(1)) {
