@@ -21,7 +21,7 @@ import { decodeConsensusMessage, describeMessage, type CertifiedBlock, type Cons
 import type { ConsensusAction, ConsensusInput, ConsensusMetrics } from '../types.ts'
 import { createValidatorSet, type ValidatorSet } from '../validatorSet.ts'
 import { createCachingVerifier, type CachingVerifier } from '../verifierCache.ts'
-import type { WalRecord } from '../wal.ts'
+import { walRecordHeight, type WalRecord } from '../wal.ts'
 import { ClusterChecker, InvariantViolation, type Violation } from './checkers.ts'
 import { EventQueue } from './eventQueue.ts'
 import { createTestKeyring, type NativeEd25519, type SignatureScheme, type TestKeyring } from './keys.ts'
@@ -104,6 +104,8 @@ export interface ClusterResult {
   readonly livenessDeadlineMs: number
   readonly decidedHeightMax: number
   readonly messagesDelivered: number
+  /** Restarts whose WAL held records of the height they resumed: crashes in the middle of a height. */
+  readonly restartsMidHeight: number
   readonly trace: readonly string[]
 }
 
@@ -223,6 +225,7 @@ class Cluster {
   private steps = 0
   private messageIds = 0
   private delivered = 0
+  private restartsMidHeight = 0
   private healed = false
   private heightAtHeal = 0
   private roundAtHeal = 0
@@ -311,6 +314,7 @@ class Cluster {
       ...(node.byzantine !== undefined ? { byzantine: node.byzantine } : {})
     }
     node.incarnation++
+    if (restore && node.wal.some((record) => walRecordHeight(record) === config.tip.height + 1)) this.restartsMidHeight++
     node.engine = restore ? ConsensusEngine.restore(config, node.wal) : ConsensusEngine.create(config)
     node.app = new TestApplication(node.nodeId, config.tip.appHash)
     node.decidedHeight = config.tip.height
@@ -369,6 +373,7 @@ class Cluster {
       livenessDeadlineMs: this.livenessDeadlineMs,
       decidedHeightMax: this.checker.decidedHeightMax,
       messagesDelivered: this.delivered,
+      restartsMidHeight: this.restartsMidHeight,
       trace: this.trace
     }
   }
