@@ -61,6 +61,55 @@ export const statePrefixes = {
   policyUsage: 'p/'
 } as const
 
+/** How many accounts' keys `accountKeys` remembers before it starts over. */
+export const accountKeysCachedMax = 100_000
+
+/** The state keys of one account, interned once and shared by every transaction that names it. */
+export interface AccountKeys {
+  readonly account: string
+  readonly nonce: string
+  balance(token: string): string
+}
+
+class AccountKeySet implements AccountKeys {
+  readonly account: string
+  readonly nonce: string
+  readonly #balances = new Map<string, string>()
+
+  constructor(readonly id: string) {
+    this.account = stateKeys.account(id)
+    this.nonce = stateKeys.nonce(id)
+  }
+
+  balance(token: string): string {
+    let key = this.#balances.get(token)
+    if (key === undefined) {
+      key = stateKeys.balance(this.id, token)
+      // Tokens per account are few; the bound only stops a crafted stream of token ids.
+      if (this.#balances.size >= 64) this.#balances.clear()
+      this.#balances.set(token, key)
+    }
+    return key
+  }
+}
+
+const accountKeyCache = new Map<string, AccountKeySet>()
+
+/**
+ * The keys of an account, memoised: interning a key costs about a microsecond, so admission
+ * interns each account's keys once rather than once per transaction. Bounded, and dropping the
+ * memo changes the cost, never the keys.
+ */
+export function accountKeys(id: string): AccountKeys {
+  let keys = accountKeyCache.get(id)
+  if (keys === undefined) {
+    if (accountKeyCache.size >= accountKeysCachedMax) accountKeyCache.clear()
+    keys = new AccountKeySet(id)
+    accountKeyCache.set(id, keys)
+  }
+  return keys
+}
+
 /** Splits a `b/<account>/<token>` key. */
 export function parseBalanceKey(key: string): { account: string; token: string } {
   const slash = key.indexOf('/', 2)

@@ -26,7 +26,7 @@ import { amountMax, formatMoney, isKnownCurrency } from './currency.ts'
 import { TransactionError } from './errors.ts'
 import { fxRateScale } from './fx.ts'
 import { parsePolicyDocument, type JurisdictionPolicy } from './policy/schema.ts'
-import { stateKeys } from './stateKeys.ts'
+import { accountKeys } from './stateKeys.ts'
 import { tokenRef, type TokenRef } from './tokens.ts'
 
 export const transactionKinds = ['issue', 'redeem', 'transfer', 'payment', 'fxRateUpdate', 'policyUpdate', 'freeze', 'unfreeze'] as const
@@ -336,47 +336,66 @@ export type AdmittedTransaction =
 export function admitTransaction(envelope: TransactionEnvelope): AdmittedTransaction {
   const body = decodeTransactionBody(envelope.body)
   const signer = envelope.signer
-  const common = { envelope, id: envelope.id, signer, signerAccountKey: stateKeys.account(signer), nonceKey: stateKeys.nonce(signer) }
+  const signerKeys = accountKeys(signer)
+  const id = envelope.id
+  const signerAccountKey = signerKeys.account
+  const nonceKey = signerKeys.nonce
+  // Plain literals, no spreading: an object spread followed by more fields takes V8's slow path.
   switch (body.kind) {
     case 'issue':
-    case 'redeem':
-      return { ...common, kind: body.kind, body, token: tokenRef(body.token), accountKey: stateKeys.account(body.account), balanceKey: stateKeys.balance(body.account, body.token) }
-    case 'transfer':
+    case 'redeem': {
+      const holder = accountKeys(body.account)
+      return { envelope, id, signer, signerAccountKey, nonceKey, kind: body.kind, body, token: tokenRef(body.token), accountKey: holder.account, balanceKey: holder.balance(body.token) }
+    }
+    case 'transfer': {
       if (body.recipient === signer) throw new TransactionError('SELF_TRANSFER', `${signer} cannot transfer ${body.token} to itself`)
+      const recipient = accountKeys(body.recipient)
       return {
-        ...common,
+        envelope,
+        id,
+        signer,
+        signerAccountKey,
+        nonceKey,
         kind: 'transfer',
         body,
         token: tokenRef(body.token),
-        recipientKey: stateKeys.account(body.recipient),
-        senderBalanceKey: stateKeys.balance(signer, body.token),
-        recipientBalanceKey: stateKeys.balance(body.recipient, body.token)
+        recipientKey: recipient.account,
+        senderBalanceKey: signerKeys.balance(body.token),
+        recipientBalanceKey: recipient.balance(body.token)
       }
+    }
     case 'payment': {
       if (body.payee === signer) throw new TransactionError('SELF_TRANSFER', `${signer} cannot pay itself; move funds between own accounts with the bank`)
       const payerToken = tokenRef(body.payerToken)
       const payeeToken = tokenRef(body.payeeToken)
-      const fx = body.fxProvider
+      const payee = accountKeys(body.payee)
+      const payerBank = accountKeys(payerToken.issuer)
+      const payeeBank = accountKeys(payeeToken.issuer)
+      const fx = body.fxProvider === undefined ? undefined : accountKeys(body.fxProvider)
       return {
-        ...common,
+        envelope,
+        id,
+        signer,
+        signerAccountKey,
+        nonceKey,
         kind: 'payment',
         body,
         payerToken,
         payeeToken,
-        payeeKey: stateKeys.account(body.payee),
-        payerBankKey: stateKeys.account(payerToken.issuer),
-        payeeBankKey: stateKeys.account(payeeToken.issuer),
-        fxProviderKey: fx === undefined ? undefined : stateKeys.account(fx),
-        payerBalanceKey: stateKeys.balance(signer, payerToken.id),
-        payeeBalanceKey: stateKeys.balance(body.payee, payeeToken.id),
-        payerBankSettlementKey: stateKeys.balance(payerToken.issuer, payerToken.settlement.id),
-        payeeBankSettlementKey: stateKeys.balance(payeeToken.issuer, payeeToken.settlement.id),
-        fxPayerSettlementKey: fx === undefined ? '' : stateKeys.balance(fx, payerToken.settlement.id),
-        fxPayeeSettlementKey: fx === undefined ? '' : stateKeys.balance(fx, payeeToken.settlement.id)
+        payeeKey: payee.account,
+        payerBankKey: payerBank.account,
+        payeeBankKey: payeeBank.account,
+        fxProviderKey: fx?.account,
+        payerBalanceKey: signerKeys.balance(payerToken.id),
+        payeeBalanceKey: payee.balance(payeeToken.id),
+        payerBankSettlementKey: payerBank.balance(payerToken.settlement.id),
+        payeeBankSettlementKey: payeeBank.balance(payeeToken.settlement.id),
+        fxPayerSettlementKey: fx === undefined ? '' : fx.balance(payerToken.settlement.id),
+        fxPayeeSettlementKey: fx === undefined ? '' : fx.balance(payeeToken.settlement.id)
       }
     }
     case 'fxRateUpdate':
-      return { ...common, kind: 'fxRateUpdate', body }
+      return { envelope, id, signer, signerAccountKey, nonceKey, kind: 'fxRateUpdate', body }
     case 'policyUpdate': {
       let policy: JurisdictionPolicy
       try {
@@ -388,11 +407,11 @@ export function admitTransaction(envelope: TransactionEnvelope): AdmittedTransac
       if (policy.jurisdiction !== body.jurisdiction) {
         throw new TransactionError('INVALID_POLICY', `the policy document is for ${policy.jurisdiction}, but the update names ${body.jurisdiction}`)
       }
-      return { ...common, kind: 'policyUpdate', body, policy }
+      return { envelope, id, signer, signerAccountKey, nonceKey, kind: 'policyUpdate', body, policy }
     }
     case 'freeze':
     case 'unfreeze':
-      return { ...common, kind: body.kind, body, accountKey: stateKeys.account(body.account) }
+      return { envelope, id, signer, signerAccountKey, nonceKey, kind: body.kind, body, accountKey: accountKeys(body.account).account }
   }
 }
 
