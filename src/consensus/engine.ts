@@ -601,7 +601,8 @@ export class ConsensusEngine {
    */
   private helpPeerInRound(from: string, round: number): void {
     const key = `${from}/${round}`
-    if (this.helpedPeersInRound.has(key)) return
+    // Bounded between timeouts: a peer may name only rounds inside the window.
+    if (this.helpedPeersInRound.has(key) || this.helpedPeersInRound.size >= this.limits.validatorsMax * (this.limits.roundsKeptMax + 1)) return
     this.helpedPeersInRound.add(key)
     const proposal = this.ownProposals.get(round)
     if (proposal !== undefined) this.sendTo([from], proposal)
@@ -1074,6 +1075,10 @@ export class ConsensusEngine {
         pruned = true
       }
     }
+    // Own messages of old rounds go too: this validator only ever signs in its current round,
+    // which only moves forward, so forgetting them cannot lead to a conflicting signature.
+    for (const round of [...this.ownProposals.keys()]) if (round < oldest) this.ownProposals.delete(round)
+    for (const key of [...this.ownVotes.keys()]) if (Number(key.slice(0, key.indexOf('/'))) < oldest) this.ownVotes.delete(key)
     if (!pruned) return
     const referenced = new Set<string>()
     for (const state of this.rounds.values()) for (const p of state.proposals) referenced.add(bytesToHex(p.proposal.blockHash))
