@@ -3,7 +3,7 @@
  * of every validator and report the first violation with what it was. Shared by the harness and
  * (later) the simulator.
  */
-import { bytesToHex, equalBytes } from '../../protocol/bytes.ts'
+import { bytesToHex } from '../../protocol/bytes.ts'
 import type { SignatureVerifier } from '../../protocol/keys.ts'
 import type { Block } from '../block.ts'
 import { verifyCommitCertificate } from '../certificate.ts'
@@ -144,8 +144,4 @@ export class ClusterChecker {
     for (const height of this.decided.keys()) max = Math.max(max, height)
     return max
   }
-}
-
-export function sameBlock(a: Uint8Array, b: Uint8Array): boolean {
-  return equalBytes(a, b)
 }

@@ -31,7 +31,7 @@ import type { ConsensusAction, ConsensusConfig, ConsensusInput } from '../types.
 import type { ValidatorSet } from '../validatorSet.ts'
 import { createCachingVerifier } from '../verifierCache.ts'
 import type { WalRecord } from '../wal.ts'
-import { clusterValidatorSet, harnessChainId, harnessGenesisTimeMs, harnessLimits, validatorName } from './cluster.ts'
+import { clusterValidatorSet, harnessChainId, harnessGenesisTimeMs, harnessLimits } from './cluster.ts'
 import { createTestKeyring, type TestKeyring } from './keys.ts'
 import { testGenesisAppHash } from './testApplication.ts'
 
@@ -229,5 +229,3 @@ export function hashOf(value: Block | Uint8Array | null | undefined): string {
   if (value === null || value === undefined) return 'nil'
   return bytesToHex(value instanceof Uint8Array ? value : blockHash(value.header))
 }
-
-export { validatorName }

@@ -31,7 +31,7 @@ function child(parent: Block, appHash: Uint8Array): Block {
   }
 }
 
-function response(s: Script, blocks: readonly CertifiedBlock[]): Uint8Array {
+function response(blocks: readonly CertifiedBlock[]): Uint8Array {
   return encodeConsensusMessage({ kind: 'blockResponse', chainId: harnessChainId, blocks })
 }
 
@@ -55,7 +55,7 @@ t.test('catch-up blocks are verified and decided in height order, each after the
   const first = s.block(0)
   const appHashAfterFirst = hashValue('test', ['app after 1'])
   const second = child(first, appHashAfterFirst)
-  s.deliver(response(s, [
+  s.deliver(response([
     { block: first, certificate: s.certificate(['v1', 'v2', 'v3'], 0, first) },
     { block: second, certificate: s.certificate(['v1', 'v2', 'v3'], 2, second) }
   ]))
@@ -78,11 +78,11 @@ t.test('a catch-up block with a forged or insufficient certificate is rejected a
   const block = s.block(0)
   const good = s.certificate(['v1', 'v2', 'v3'], 0, block)
   const forged = { ...good, signatures: good.signatures.map((x, i) => (i === 1 ? { ...x, signature: new Uint8Array(64) } : x)) }
-  s.deliver(response(s, [{ block, certificate: forged }]))
+  s.deliver(response([{ block, certificate: forged }]))
   t.equal(s.verdictOfLast()?.code, 'BAD_CERTIFICATE')
-  s.deliver(response(s, [{ block, certificate: s.certificate(['v1', 'v2'], 0, block) }]))
+  s.deliver(response([{ block, certificate: s.certificate(['v1', 'v2'], 0, block) }]))
   t.equal(s.verdictOfLast()?.code, 'BAD_CERTIFICATE', 'two of four is not a quorum')
-  s.deliver(response(s, [{ block: s.block(0, { timeMs: s.tip.timeMs + 3 }), certificate: good }]))
+  s.deliver(response([{ block: s.block(0, { timeMs: s.tip.timeMs + 3 }), certificate: good }]))
   t.equal(s.verdictOfLast()?.code, 'BAD_CERTIFICATE', 'a certificate for another block')
   t.equal(s.of('decide', s.actions).length, 0)
 })
@@ -91,7 +91,7 @@ t.test('a certified block that does not extend this validator’s chain is not d
   const s = started()
   const stranger = s.block(0)
   const wrongParent: Block = { ...stranger, header: { ...stranger.header, previousBlockHash: new Uint8Array(32).fill(9) } }
-  s.deliver(response(s, [{ block: wrongParent, certificate: s.certificate(['v1', 'v2', 'v3'], 0, wrongParent) }]))
+  s.deliver(response([{ block: wrongParent, certificate: s.certificate(['v1', 'v2', 'v3'], 0, wrongParent) }]))
   t.equal(s.of('decide', s.actions).length, 0)
 })
 
@@ -117,7 +117,7 @@ t.test('serving: a block request becomes loadBlocks; the loaded blocks go back i
   t.ok(sent[0]?.message.kind === 'blockResponse' && sent[0].message.blocks.length === 2)
   // With a bound that fits one block only, the response carries one.
   // Three blocks take about 1,200 bytes here; with a 1,024-byte bound the response carries two.
-  t.ok(response(s, certified).length > 1024 && response(s, certified.slice(0, 2)).length <= 1024)
+  t.ok(response(certified).length > 1024 && response(certified.slice(0, 2)).length <= 1024)
   const small = new Script({ limits: { messageBytesMax: 1024 } })
   small.start()
   const bounded = small.step({ kind: 'blocksLoaded', to: 'laggard', blocks: certified })
@@ -132,6 +132,6 @@ t.test('a quorum of precommits for a block this validator never received makes i
   t.equal(s.of('decide', s.actions).length, 0)
   const requests = s.sent(s.actions).filter((m) => m.kind === 'blockRequest')
   t.equal(requests.length, 1)
-  s.deliver(response(s, [{ block, certificate: s.certificate(['v1', 'v2', 'v3'], 0, block) }]))
+  s.deliver(response([{ block, certificate: s.certificate(['v1', 'v2', 'v3'], 0, block) }]))
   t.equal(s.of('decide').length, 1)
 })
