@@ -125,6 +125,7 @@ export function checkBlockHeader(state: LedgerState, block: Pick<LedgerBlock, 'h
 
 const accountKeyFirstCode = statePrefixes.account.charCodeAt(0)
 const slashCode = '/'.charCodeAt(0)
+const policyUsageFirstCode = statePrefixes.policyUsage.charCodeAt(0)
 
 const noReports: readonly PolicyReport[] = Object.freeze([])
 /** Largest lifetime issued or redeemed total: what the canonical encoding holds. */
@@ -195,7 +196,8 @@ class BlockExecutor {
   readAmount(key: string): bigint {
     const value = this.writes.get(key) ?? this.base.get(key)
     if (value === undefined) return 0n
-    assert(typeof value === 'bigint', `${key} holds an amount`)
+    // Messages are built only on failure: a template literal in every call costs as much as the read.
+    if (typeof value !== 'bigint') assert(false, `${key} holds an amount`)
     return value
   }
 
@@ -224,14 +226,14 @@ class BlockExecutor {
   }
 
   debit(key: string, balance: bigint, amount: bigint): void {
-    assert(balance >= amount, `debit of ${key} keeps it non-negative`)
+    if (balance < amount) assert(false, `debit of ${key} keeps it non-negative`)
     this.writes.set(key, balance - amount)
   }
 
   applyPolicyWrites(writes: ReadonlyArray<readonly [string, Encodable]>): void {
     for (let i = 0; i < writes.length; i++) {
       const [key, value] = writes[i]!
-      assert(key.startsWith(statePrefixes.policyUsage), `the policy engine writes only p/ keys, not ${key}`)
+      if (key.charCodeAt(0) !== policyUsageFirstCode || key.charCodeAt(1) !== slashCode) assert(false, `the policy engine writes only p/ keys, not ${key}`)
       this.writes.set(key, value)
     }
   }
@@ -592,7 +594,7 @@ export function executeBlock(state: LedgerState, block: LedgerBlock, signatureCh
  * in place and shared with the returned state); returns the state at the block's height.
  */
 export function commitBlock(state: LedgerState, pending: PendingBlock): LedgerState {
-  assert(pending.base === state, `a pending block commits onto the state it was executed on (height ${pending.height - 1})`)
+  if (pending.base !== state) assert(false, `a pending block commits onto the state it was executed on (height ${pending.height - 1})`)
   const store = state.mutableStore()
   const caches = state.caches()
   state.retire()

@@ -58,18 +58,162 @@ function taggedHash(sha256: Sha256, tag: string, bytes: Uint8Array): Uint8Array 
   return sha256(input)
 }
 
-/** D(entries): the digest of a set of entries, independent of the order they are given in. */
-export function entriesDigest(entries: ReadonlyMap<string, Encodable>, sha256: Sha256 = portableSha256): Uint8Array {
+/**
+ * The bytes D hashes: the tag, a zero byte, then exactly `encode([k1, v1, k2, v2, ...])`. Keys and
+ * amounts (nearly every entry a block writes) are written here directly in MessagePack's forms,
+ * the same bytes msgpackr writes (str fixstr/str8/str16/str32 by UTF-8 length, bigint as int64
+ * 0xd3 or uint64 0xcf); any other value is appended as `encode(value)`. About twice as fast as
+ * packing the array with msgpackr, and a test checks the two agree byte for byte.
+ */
+class DigestWriter {
+  #bytes = new Uint8Array(1 << 16)
+  #view = new DataView(this.#bytes.buffer)
+  length = 0
+
+  reset(): void {
+    this.length = 0
+  }
+
+  /** Gives back a buffer grown for a whole-state digest, so it is not kept for the process's life. */
+  release(): void {
+    if (this.#bytes.length > digestWriterBytesKept) {
+      this.#bytes = new Uint8Array(1 << 16)
+      this.#view = new DataView(this.#bytes.buffer)
+    }
+    this.length = 0
+  }
+
+  result(): Uint8Array {
+    return this.#bytes.subarray(0, this.length)
+  }
+
+  #reserve(count: number): void {
+    if (this.length + count <= this.#bytes.length) return
+    let size = this.#bytes.length * 2
+    while (size < this.length + count) size *= 2
+    const bytes = new Uint8Array(size)
+    bytes.set(this.#bytes.subarray(0, this.length))
+    this.#bytes = bytes
+    this.#view = new DataView(bytes.buffer)
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.#reserve(bytes.length)
+    this.#bytes.set(bytes, this.length)
+    this.length += bytes.length
+  }
+
+  arrayHeader(count: number): void {
+    this.#reserve(5)
+    if (count < 16) {
+      this.#bytes[this.length++] = 0x90 | count
+    } else if (count < 0x10000) {
+      this.#bytes[this.length] = 0xdc
+      this.#view.setUint16(this.length + 1, count)
+      this.length += 3
+    } else {
+      this.#bytes[this.length] = 0xdd
+      this.#view.setUint32(this.length + 1, count)
+      this.length += 5
+    }
+  }
+
+  #stringHeader(byteLength: number): void {
+    if (byteLength < 32) {
+      this.#bytes[this.length++] = 0xa0 | byteLength
+    } else if (byteLength < 0x100) {
+      this.#bytes[this.length++] = 0xd9
+      this.#bytes[this.length++] = byteLength
+    } else if (byteLength < 0x10000) {
+      this.#bytes[this.length] = 0xda
+      this.#view.setUint16(this.length + 1, byteLength)
+      this.length += 3
+    } else {
+      this.#bytes[this.length] = 0xdb
+      this.#view.setUint32(this.length + 1, byteLength)
+      this.length += 5
+    }
+  }
+
+  string(text: string): void {
+    const count = text.length
+    this.#reserve(count + 5)
+    const start = this.length
+    this.#stringHeader(count)
+    const bytes = this.#bytes
+    let at = this.length
+    for (let i = 0; i < count; i++) {
+      const code = text.charCodeAt(i)
+      if (code >= 0x80) {
+        // Not ASCII: start over with the UTF-8 bytes, whose length decides the header.
+        this.length = start
+        const encoded = utf8(text)
+        this.#reserve(encoded.length + 5)
+        this.#stringHeader(encoded.length)
+        this.raw(encoded)
+        return
+      }
+      bytes[at++] = code
+    }
+    this.length = at
+  }
+
+  bigint(value: bigint): void {
+    this.#reserve(9)
+    if (value >= int64Min && value <= int64Max) {
+      this.#bytes[this.length] = 0xd3
+      this.#view.setBigInt64(this.length + 1, value)
+    } else {
+      assert(value >= 0n && value <= uint64Max, 'an amount in the state fits in 64 bits')
+      this.#bytes[this.length] = 0xcf
+      this.#view.setBigUint64(this.length + 1, value)
+    }
+    this.length += 9
+  }
+
+  value(value: Encodable): void {
+    if (typeof value === 'bigint') this.bigint(value)
+    else if (typeof value === 'string') this.string(value)
+    else this.raw(encode(value))
+  }
+}
+
+/** Blocks write far less than this; only whole-state digests grow the buffer past it. */
+const digestWriterBytesKept = 8 * 1024 * 1024
+const int64Min = -(2n ** 63n)
+const int64Max = 2n ** 63n - 1n
+const uint64Max = 2n ** 64n - 1n
+const digestWriter = new DigestWriter()
+const stateDiffPrefix = new Uint8Array([...utf8(stateDiffTag), 0])
+
+/** The canonical encoding of entries as a flat array sorted by key (what D hashes, without the tag). */
+export function encodeSortedEntries(entries: ReadonlyMap<string, Encodable>): Uint8Array {
+  const bytes = writeSortedEntries(entries, false).slice()
+  digestWriter.release()
+  return bytes
+}
+
+function writeSortedEntries(entries: ReadonlyMap<string, Encodable>, tagged: boolean): Uint8Array {
   // Sorting the keys alone lets the engine compare strings natively, several times faster than
   // sorting pairs with a comparator; the values are then looked up in key order.
   const keys = [...entries.keys()].sort()
-  const flat: Encodable[] = new Array(keys.length * 2)
+  const writer = digestWriter
+  writer.reset()
+  if (tagged) writer.raw(stateDiffPrefix)
+  writer.arrayHeader(keys.length * 2)
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    flat[2 * i] = key
-    flat[2 * i + 1] = entries.get(key)!
+    writer.string(key)
+    writer.value(entries.get(key)!)
   }
-  return taggedHash(sha256, stateDiffTag, encode(flat))
+  return writer.result()
+}
+
+/** D(entries): the digest of a set of entries, independent of the order they are given in. */
+export function entriesDigest(entries: ReadonlyMap<string, Encodable>, sha256: Sha256 = portableSha256): Uint8Array {
+  const digest = sha256(writeSortedEntries(entries, true))
+  digestWriter.release()
+  return digest
 }
 
 /** One link of the root chain. */
@@ -152,24 +296,28 @@ export class LedgerState {
 
   /** The committed entries. Read-only: all writes go through blocks. */
   get entries(): ReadonlyMap<string, Encodable> {
-    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    this.#checkLive()
     return this.#store
   }
 
   get(key: string): Encodable | undefined {
-    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    this.#checkLive()
     return this.#store.get(key)
+  }
+
+  #checkLive(): void {
+    if (this.#retired) assert(false, `ledger state at height ${this.height} was consumed by commitBlock`)
   }
 
   /** @internal the live Map, for the overlay's read path (no retirement check per read). */
   mutableStore(): Map<string, Encodable> {
-    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    this.#checkLive()
     return this.#store
   }
 
   /** @internal the parsed views, for execution. */
   caches(): LedgerStateCaches {
-    assert(!this.#retired, `ledger state at height ${this.height} was consumed by commitBlock`)
+    this.#checkLive()
     return this.#caches
   }
 

@@ -4,13 +4,14 @@
  */
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import type { Encodable } from '../../../src/protocol/encoding.ts'
+import { encode, type Encodable } from '../../../src/protocol/encoding.ts'
 import { bytesToHex } from '../../../src/protocol/bytes.ts'
 import { AssertionError } from '../../../src/protocol/assert.ts'
 import { apply, checkBlockHeader, commitBlock, executeBlock } from '../../../src/ledger/execute.ts'
 import { buildGenesis } from '../../../src/ledger/genesis.ts'
 import {
   cloneLedgerState,
+  encodeSortedEntries,
   entriesDigest,
   fullStateDigest,
   nextStateRoot,
@@ -127,4 +128,32 @@ t.test('apply without a signature check verifies every signature', async (t) => 
 t.test('a network of many customers: same genesis document, same root', async (t) => {
   const document = standardGenesisDocument({ customersPerBank: 500 })
   t.equal(hex(buildGenesis(document).stateRoot), hex(buildGenesis(document, { sha256: nativeSha256 }).stateRoot))
+})
+
+t.test("the root's fast encoder writes exactly the canonical encoding", async (t) => {
+  const entries = new Map<string, Encodable>([
+    ['b/x/cb.CNY', 5n],
+    ['n/x', 2n ** 63n - 1n],
+    ['i/cb.CNY', 2n ** 63n],
+    ['s/x', 2n ** 64n - 1n],
+    ['neg', -(2n ** 63n)],
+    ['small', 0n],
+    ['p/s/CN/outbound/receiver', ['sender-1', 20100, 'sender-2', 20101]],
+    ['p/q/CN/outbound/CNY/李伟', [20100, 5000n, 2025, 70000n]],
+    ['policy/CN', { jurisdiction: 'CN', referenceCurrency: 'CNY', utcOffset: '+08:00', nested: { list: [1, 2, 'three'] } }],
+    ['a/x', ['bank', 'CN', null, ['CNY'], new Uint8Array(32), null, null, false]],
+    ['g/chainId', 'corridor-test'],
+    ['k'.repeat(31), 'v'.repeat(32)],
+    ['k'.repeat(255), 'v'.repeat(256)],
+    ['k'.repeat(70_000), 'é'.repeat(40_000)]
+  ])
+  const flat: Encodable[] = []
+  for (const key of [...entries.keys()].sort()) flat.push(key, entries.get(key)!)
+  t.equal(hex(encodeSortedEntries(entries)), hex(encode(flat)))
+  const many = new Map<string, Encodable>()
+  for (let i = 0; i < 70_000; i++) many.set(`b/customer-${i}/icbc.CNY`, BigInt(i) * 1_000_003n)
+  const manyFlat: Encodable[] = []
+  for (const key of [...many.keys()].sort()) manyFlat.push(key, many.get(key)!)
+  t.equal(hex(encodeSortedEntries(many)), hex(encode(manyFlat)), 'with a 32-bit array header')
+  t.equal(hex(encodeSortedEntries(new Map())), hex(encode([])))
 })
