@@ -11,6 +11,7 @@ export interface CommandGroup {
 
 const groups: Record<string, { summary: string; load: () => Promise<CommandGroup> }> = {
   ledger: { summary: 'the deposit-token ledger: demo', load: async () => (await import('./ledgerCommands.ts')).ledgerCommands },
+  sim: { summary: 'the simulator: scenarios in virtual time', load: async () => (await import('./simCommands.ts')).simCommands },
   consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands }
 }
 

@@ -253,6 +253,12 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a name of a-z, 0-9 and dashes'),
     description: z.string().max(2000).optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+    /** When simulated time 0 is, as an ISO 8601 date-time; a Monday morning in Beijing by default. */
+    start: z
+      .string()
+      .refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected an ISO 8601 date-time such as "2026-01-05T09:00:00+08:00"' })
+      .transform((text) => Date.parse(text))
+      .optional(),
     duration,
     /** Simulated time after the workload stops in which pending transfers may still finalize. */
     drain: duration.default(10_000),
@@ -273,6 +279,8 @@ export const scenarioSchema = z
     if (banks.size !== scenario.banks.length) ctx.addIssue({ code: 'custom', path: ['banks'], message: 'bank ids must be unique' })
     const jurisdictions = new Set(scenario.banks.map((b) => b.jurisdiction))
     const rated = new Set([scenario.fx.base, ...Object.keys(scenario.fx.rates)])
+    // Volumes, costs and the correspondent baseline are reported in USD.
+    if (!rated.has('USD')) ctx.addIssue({ code: 'custom', path: ['fx', 'rates'], message: 'the FX table must rate USD (or use it as base): reports are in USD' })
     scenario.banks.forEach((b, index) => {
       for (const code of b.currencies) {
         if (!rated.has(code)) ctx.addIssue({ code: 'custom', path: ['banks', index, 'currencies'], message: `currency ${code} has no rate in fx.rates` })

@@ -1,0 +1,661 @@
+/**
+ * The simulator: the scenario's banks as replicas (the same code a bank node runs), a simulated
+ * network between them, the workload and the faults, all driven by one event queue on a virtual
+ * clock and one seeded PRNG. The same scenario and seed give the same trace, bit for bit; the
+ * trace hash in the summary proves it.
+ */
+import { createHash } from 'node:crypto'
+import { bytesToHex } from '../protocol/bytes.ts'
+import type { Encodable } from '../protocol/encoding.ts'
+import type { SignatureVerifier } from '../protocol/keys.ts'
+import {
+  createCachingVerifier,
+  createValidatorSet,
+  decodeWalRecord,
+  encodeWalRecord,
+  genesisTip,
+  walRecordHeight,
+  defaultConsensusLimits,
+  type CertifiedBlock,
+  type ChainTip,
+  type ConsensusLimits,
+  type ValidatorSet,
+  type WalRecord
+} from '../consensus/index.ts'
+import { buildGenesis, genesisValidators } from '../ledger/genesis.ts'
+import { restoreLedgerState, type LedgerState } from '../ledger/state.ts'
+import { formatAmount } from '../ledger/currency.ts'
+import { convert, type FxTable } from '../ledger/fx.ts'
+import { createNativeVerifier } from '../platform/ed25519Native.ts'
+import { AdmissionCache } from '../node/replica/admission.ts'
+import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaByzantine, type ReplicaInput, type ReplicaTimeout } from '../node/replica/replica.ts'
+import type { ReplicaLimits } from '../node/replica/limits.ts'
+import type { JurisdictionPolicy } from '../ledger/policy/schema.ts'
+import { EventQueue } from './eventQueue.ts'
+import { SimulatedNetwork } from './network.ts'
+import { Random } from './random.ts'
+import type { ByzantineBehaviour as ScenarioByzantine, Scenario, ScenarioFault, InvariantName } from './scenario/schema.ts'
+import { invariantNames } from './scenario/schema.ts'
+import { buildWorld, type World } from './world.ts'
+import { createWorkloadSource, Signing, type Submission, type TransferInfo, type WorkloadSource } from './workload.ts'
+import { modeledVerifier } from './modeledCrypto.ts'
+import { ClusterCheckers, PolicyChecker } from './invariants.ts'
+import type { EventLog } from './output.ts'
+
+/** A replica input before the clock is stamped on it at delivery. */
+type NodeInput = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
+
+type SimEvent =
+  | { readonly kind: 'input'; readonly to: string; readonly incarnation: number; readonly input: NodeInput; readonly cost: number }
+  | { readonly kind: 'arrival'; readonly source: number }
+  | { readonly kind: 'submit'; readonly submission: Submission; readonly attempt: number }
+  | { readonly kind: 'fault'; readonly label: string; readonly apply: () => void }
+  | { readonly kind: 'sample' }
+
+interface WalEntry {
+  bytes: Uint8Array
+  readonly height: number
+}
+
+/** What survives a crash: the node's LevelDB, modelled. */
+interface NodeStore {
+  readonly entries: Map<string, Encodable>
+  height: number
+  timeMs: number
+  stateRoot: Uint8Array
+  tip: ChainTip
+  wal: WalEntry[]
+  /** WAL records up to this index were followed by an effect (a send, a commit): they were synced. */
+  walSynced: number
+}
+
+interface SimNode {
+  readonly id: string
+  readonly jurisdiction: string
+  replica: Replica | undefined
+  incarnation: number
+  down: boolean
+  pausedUntil: number
+  readonly inbox: SimEvent[]
+  busyUntil: number
+  byzantine: ReplicaByzantine | undefined
+  readonly store: NodeStore
+  evidence: number
+}
+
+interface Tracked {
+  readonly id: string
+  readonly info: TransferInfo
+  readonly submitMs: number
+  finalMs: number | undefined
+  status: 'settled' | 'rejected' | 'pending'
+  reason: string
+  received: bigint | undefined
+}
+
+export interface SimulationOptions {
+  readonly scenario: Scenario
+  readonly policies: readonly JurisdictionPolicy[]
+  /** Policy documents by jurisdiction, as written (for genesis and the independent policy check). */
+  readonly policyDocuments: Readonly<Record<string, unknown>>
+  readonly events?: EventLog
+  /** Called every simulated second with progress. */
+  readonly onProgress?: (simulatedMs: number, totalMs: number, status: string) => void
+  readonly replicaLimits?: Partial<ReplicaLimits>
+}
+
+export interface SimulationResult {
+  readonly scenario: Scenario
+  readonly world: World
+  readonly tracked: ReadonlyMap<string, Tracked>
+  readonly violations: ClusterCheckers['violations']
+  readonly invariantsChecked: readonly InvariantName[]
+  readonly traceHash: string
+  readonly simulatedMs: number
+  readonly blocks: number
+  readonly height: number
+  readonly heightSeries: Array<[number, number]>
+  readonly faultMarks: Array<{ atMs: number; label: string }>
+  readonly faults: number
+  readonly evidence: number
+  readonly fx: FxTable
+  readonly submitted: number
+  readonly admissionRefused: Record<string, number>
+  readonly verifications: number
+}
+
+/** Blocks kept in the shared archive that serves catch-up. */
+const archiveBlocksMax = 4096
+/** Client retries of a submission while its bank's node is down, every `retryMs`. */
+const submitRetriesMax = 600
+const retryMs = 500
+const sampleMs = 1000
+
+export class Simulation {
+  readonly scenario: Scenario
+  readonly world: World
+  private readonly queue = new EventQueue<SimEvent>()
+  private readonly random: Random
+  private readonly network: SimulatedNetwork
+  private readonly nodes = new Map<string, SimNode>()
+  private readonly nodeIds: readonly string[]
+  private readonly validatorSet: ValidatorSet
+  private readonly admission: AdmissionCache
+  private readonly consensusVerifier: SignatureVerifier
+  private readonly consensusLimits: Partial<ConsensusLimits>
+  private readonly replicaLimits: Partial<ReplicaLimits> | undefined
+  private readonly genesisEntries: ReadonlyMap<string, Encodable>
+  private readonly genesis: LedgerState
+  private readonly sources: WorkloadSource[]
+  private readonly checkers: ClusterCheckers
+  private readonly policyChecker: PolicyChecker
+  private readonly enabledInvariants: ReadonlySet<InvariantName>
+  private readonly trace = createHash('sha256')
+  private readonly archive = new Map<number, CertifiedBlock>()
+  private readonly tracked = new Map<string, Tracked>()
+  private readonly events: EventLog | undefined
+  private readonly onProgress: SimulationOptions['onProgress']
+  private readonly heightSeries: Array<[number, number]> = []
+  private readonly faultMarks: Array<{ atMs: number; label: string }> = []
+  private readonly admissionRefused: Record<string, number> = {}
+  private nowMs = 0
+  private highestHeight = 0
+  private faultCount = 0
+  private submitted = 0
+  private lastFaultEndMs = 0
+  private readonly endMs: number
+
+  constructor(options: SimulationOptions) {
+    const scenario = options.scenario
+    this.scenario = scenario
+    this.events = options.events
+    this.onProgress = options.onProgress
+    this.replicaLimits = {
+      ...(scenario.consensus.blockTransactionsMax === undefined ? {} : { blockTransactionsMax: scenario.consensus.blockTransactionsMax }),
+      ...options.replicaLimits
+    }
+    this.random = new Random(scenario.seed)
+    this.world = buildWorld(scenario, options.policies, options.policyDocuments)
+    this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false })
+    this.genesisEntries = this.genesis.entries
+    const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
+    this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier })
+    this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
+    this.consensusLimits = consensusLimitsOf(scenario)
+    this.validatorSet = createValidatorSet(genesisValidators(this.world.document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower })))
+    this.nodeIds = scenario.banks.map((bank) => bank.id)
+    this.network = new SimulatedNetwork(
+      { latencyMs: scenario.network.latency, jitter: scenario.network.jitter, dropProbability: scenario.network.drop, duplicateProbability: scenario.network.duplicate },
+      this.world.bankJurisdiction,
+      this.random.fork('network')
+    )
+    this.enabledInvariants = new Set(scenario.expect.invariants === 'all' ? invariantNames : scenario.expect.invariants)
+    this.checkers = new ClusterCheckers(this.enabledInvariants)
+    this.policyChecker = new PolicyChecker(options.policyDocuments)
+    const signing = new Signing(this.world.document.chainId, this.world.signers)
+    this.sources = scenario.workload.map((entry, index) =>
+      createWorkloadSource(entry, index, { world: this.world, fx: this.genesis.fx, signing, random: this.random.fork('workload'), durationMs: scenario.duration })
+    )
+    this.endMs = scenario.duration + scenario.drain
+    const tip = genesisTip(this.world.document.chainId, this.genesis.timeMs, this.genesis.stateRoot)
+    for (const bank of scenario.banks) {
+      const node: SimNode = {
+        id: bank.id,
+        jurisdiction: bank.jurisdiction,
+        replica: undefined,
+        incarnation: 0,
+        down: false,
+        pausedUntil: 0,
+        inbox: [],
+        busyUntil: 0,
+        byzantine: undefined,
+        evidence: 0,
+        store: { entries: new Map(this.genesisEntries), height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, tip, wal: [], walSynced: 0 }
+      }
+      this.nodes.set(bank.id, node)
+    }
+  }
+
+  // Running.
+
+  run(): SimulationResult {
+    for (const node of this.nodes.values()) this.boot(node)
+    this.sources.forEach((source, index) => {
+      const first = source.first()
+      if (first !== undefined) this.queue.push(first, { kind: 'arrival', source: index })
+    })
+    this.scheduleFaults()
+    this.queue.push(sampleMs, { kind: 'sample' })
+    for (;;) {
+      const event = this.queue.pop()
+      if (event === undefined || event.timeMs > this.endMs) break
+      this.nowMs = event.timeMs
+      this.handle(event.payload)
+    }
+    this.nowMs = this.endMs
+    this.finish()
+    const heights = [...this.nodes.values()].map((node) => node.store.height)
+    return {
+      scenario: this.scenario,
+      world: this.world,
+      tracked: this.tracked,
+      violations: this.checkers.violations,
+      invariantsChecked: [...this.enabledInvariants],
+      traceHash: this.trace.digest('hex'),
+      simulatedMs: this.endMs,
+      blocks: Math.max(...heights),
+      height: Math.max(...heights),
+      heightSeries: this.heightSeries,
+      faultMarks: this.faultMarks,
+      faults: this.faultCount,
+      evidence: [...this.nodes.values()].reduce((sum, node) => sum + node.evidence, 0),
+      fx: this.genesis.fx,
+      submitted: this.submitted,
+      admissionRefused: this.admissionRefused,
+      verifications: this.admission.verifications
+    }
+  }
+
+  private handle(event: SimEvent): void {
+    switch (event.kind) {
+      case 'input':
+        return this.deliver(event)
+      case 'arrival': {
+        const source = this.sources[event.source]!
+        const { submissions, nextMs } = source.arrive(this.nowMs)
+        for (const submission of submissions) this.submit(submission, 0)
+        if (nextMs !== undefined) this.queue.push(nextMs, event)
+        return
+      }
+      case 'submit':
+        return this.submit(event.submission, event.attempt)
+      case 'fault':
+        this.faultCount++
+        this.faultMarks.push({ atMs: this.nowMs, label: event.label })
+        this.traceLine(`f|${event.label}|${this.nowMs}`)
+        this.events?.write({ t: this.nowMs, kind: 'fault', fault: event.label })
+        event.apply()
+        return
+      case 'sample':
+        return this.sample()
+    }
+  }
+
+  private sample(): void {
+    this.heightSeries.push([this.nowMs, this.highestHeight])
+    // Conservation on one node per sample, in turn: a full scan of a ledger costs milliseconds.
+    const up = this.nodeIds.filter((id) => this.nodes.get(id)!.replica !== undefined)
+    if (up.length > 0 && this.enabledInvariants.has('conservation')) {
+      const id = up[Math.floor(this.nowMs / sampleMs) % up.length]!
+      this.checkers.checkLedger(id, this.nodes.get(id)!.replica!.ledgerState, this.nowMs)
+    }
+    const lowest = Math.min(...[...this.nodes.values()].map((node) => node.store.height))
+    this.checkers.pruneBelow(lowest - 1)
+    this.onProgress?.(this.nowMs, this.endMs, `height ${this.highestHeight} · ${this.countFinal()} final of ${this.submitted}`)
+    if (this.nowMs + sampleMs <= this.endMs) this.queue.push(this.nowMs + sampleMs, { kind: 'sample' })
+  }
+
+  private finalCount = 0
+  private countFinal(): number {
+    return this.finalCount
+  }
+
+  // Nodes.
+
+  private boot(node: SimNode): void {
+    const store = node.store
+    const ledger = restoreLedgerState({ entries: store.entries, height: store.height, timeMs: store.timeMs, stateRoot: store.stateRoot })
+    const wal: WalRecord[] = []
+    for (const entry of store.wal) {
+      try {
+        wal.push(decodeWalRecord(entry.bytes, { ...defaultConsensusLimits, ...this.consensusLimits }))
+      } catch {
+        // A torn record: everything from it on was never synced. CometBFT's WAL does the same.
+        break
+      }
+    }
+    store.wal = store.wal.slice(0, wal.length)
+    node.incarnation++
+    node.down = false
+    node.busyUntil = this.nowMs
+    this.network.setDown(node.id, false)
+    node.replica = new Replica({
+      chainId: this.world.document.chainId,
+      validatorId: node.id,
+      signer: this.world.signers.get(node.id)!,
+      validatorSet: this.validatorSet,
+      consensusVerifier: this.consensusVerifier,
+      admission: this.admission,
+      ledger,
+      tip: store.tip,
+      wal: wal.filter((record) => walRecordHeight(record) > store.tip.height),
+      consensusLimits: this.consensusLimits,
+      ...(this.replicaLimits === undefined ? {} : { limits: this.replicaLimits }),
+      ...(node.byzantine === undefined ? {} : { byzantine: node.byzantine })
+    })
+    this.perform(node, node.replica.step({ kind: 'start', nowMs: this.absolute() }))
+  }
+
+  private crash(node: SimNode, storage: 'intact' | 'lose-unsynced' | 'torn-wal'): void {
+    if (node.down) return
+    node.down = true
+    node.replica = undefined
+    node.inbox.length = 0
+    this.network.setDown(node.id, true)
+    const store = node.store
+    if (storage !== 'intact' && store.wal.length > store.walSynced) {
+      if (storage === 'lose-unsynced') store.wal.length = store.walSynced
+      else {
+        const torn = store.wal[store.walSynced]!
+        torn.bytes = torn.bytes.subarray(0, Math.max(1, Math.floor(torn.bytes.length / 2)))
+        store.wal.length = store.walSynced + 1
+      }
+    }
+  }
+
+  private absolute(): number {
+    return this.world.startMs + Math.floor(this.nowMs)
+  }
+
+  private deliver(event: SimEvent & { kind: 'input' }): void {
+    const node = this.nodes.get(event.to)!
+    if (node.down || node.replica === undefined || event.incarnation !== node.incarnation) return
+    if (node.pausedUntil > this.nowMs) {
+      node.inbox.push(event)
+      return
+    }
+    // A node busy verifying signatures takes the next input when it is free (network.verifyCost).
+    if (node.busyUntil > this.nowMs) {
+      this.queue.push(node.busyUntil, event)
+      return
+    }
+    node.busyUntil = this.nowMs + event.cost
+    const actions = node.replica.step({ ...event.input, nowMs: this.absolute() } as ReplicaInput)
+    this.perform(node, actions)
+  }
+
+  private send(from: SimNode, to: string, input: NodeInput, cost: number): void {
+    const target = this.nodes.get(to)!
+    for (const delivery of this.network.route(from.id, to)) {
+      this.queue.push(this.nowMs + delivery.delayMs, { kind: 'input', to, incarnation: target.incarnation, input, cost })
+    }
+  }
+
+  private perform(node: SimNode, actions: readonly ReplicaAction[]): void {
+    const store = node.store
+    const verifyCost = this.scenario.network.verifyCost
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'persist':
+          store.wal.push({ bytes: encodeWalRecord(action.record), height: walRecordHeight(action.record) })
+          break
+        case 'commit':
+          store.walSynced = store.wal.length
+          this.onCommit(node, action.committed)
+          break
+        case 'broadcast':
+          store.walSynced = store.wal.length
+          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
+          break
+        case 'send':
+          store.walSynced = store.wal.length
+          if (this.nodes.has(action.to)) this.send(node, action.to, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
+          break
+        case 'gossipTransactions':
+          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, { kind: 'transactionBatch', from: node.id, bytes: action.bytes }, verifyCost * action.count)
+          break
+        case 'scheduleTimeout':
+          this.queue.push(this.nowMs + action.durationMs, { kind: 'input', to: node.id, incarnation: node.incarnation, input: { kind: 'timeout', timeout: action.timeout as ReplicaTimeout }, cost: 0 })
+          break
+        case 'loadBlocks': {
+          const blocks: CertifiedBlock[] = []
+          for (let height = action.fromHeight; height < action.fromHeight + action.count && height <= store.height; height++) {
+            const block = this.archive.get(height)
+            if (block === undefined) break
+            blocks.push(block)
+          }
+          this.queue.push(this.nowMs, { kind: 'input', to: node.id, incarnation: node.incarnation, input: { kind: 'blocksLoaded', to: action.to, blocks }, cost: 0 })
+          break
+        }
+        case 'evidence':
+          node.evidence++
+          this.events?.write({ t: this.nowMs, kind: 'evidence', node: node.id, evidence: action.evidence.kind, culprit: (action.evidence as { validator?: string }).validator })
+          break
+        case 'messageVerdict':
+          break
+      }
+    }
+  }
+
+  private onCommit(node: SimNode, committed: CommittedBlock): void {
+    const store = node.store
+    for (const [key, value] of committed.writes) store.entries.set(key, value)
+    store.height = committed.height
+    store.timeMs = committed.block.header.timeMs
+    store.stateRoot = committed.stateRoot
+    store.tip = { height: committed.height, blockHash: committed.blockHash, timeMs: committed.block.header.timeMs, appHash: committed.stateRoot }
+    store.wal = store.wal.filter((entry) => entry.height > committed.height)
+    store.walSynced = store.wal.length
+    if (!this.archive.has(committed.height)) {
+      this.archive.set(committed.height, { block: committed.block, certificate: committed.certificate })
+      this.archive.delete(committed.height - archiveBlocksMax)
+    }
+    this.checkers.onCommit(node.id, committed.height, committed.blockHash, committed.stateRoot, this.nowMs)
+    this.traceLine(`c|${node.id}|${committed.height}|${bytesToHex(committed.blockHash)}`)
+    if (committed.height > this.highestHeight) {
+      this.highestHeight = committed.height
+      this.events?.write({ t: this.nowMs, kind: 'block', height: committed.height, proposer: committed.block.header.proposer, transactions: committed.transactions.length })
+    }
+    for (let i = 0; i < committed.receipts.length; i++) {
+      const receipt = committed.receipts[i]!
+      const tracked = this.tracked.get(receipt.transactionId)
+      if (tracked === undefined || tracked.finalMs !== undefined) continue
+      tracked.finalMs = this.nowMs
+      tracked.status = receipt.status
+      tracked.reason = receipt.reason ?? ''
+      tracked.received = receipt.received
+      this.finalCount++
+      if (receipt.status === 'settled' && tracked.info.kind === 'payment' && this.enabledInvariants.has('policy')) {
+        const problem = this.policyChecker.check({
+          payer: tracked.info.payer,
+          payee: tracked.info.payee,
+          payerJurisdiction: tracked.info.payerJurisdiction,
+          payeeJurisdiction: tracked.info.payeeJurisdiction,
+          payerToken: `${tracked.info.payerBank}.${tracked.info.currency}`,
+          payeeToken: `${tracked.info.payeeBank}.${tracked.info.receivedCurrency}`
+        })
+        if (problem !== undefined) this.checkers.report({ invariant: 'policy', atMs: this.nowMs, node: node.id, height: committed.height, message: `transfer ${tracked.id.slice(0, 12)} settled although ${problem}` })
+      }
+      this.events?.write({ t: this.nowMs, kind: 'final', id: tracked.id, status: receipt.status, reason: receipt.reason, height: committed.height })
+    }
+  }
+
+  // Workload.
+
+  private submit(submission: Submission, attempt: number): void {
+    const node = this.nodes.get(submission.via)!
+    const id = submission.envelope.id
+    if (attempt === 0) {
+      this.submitted++
+      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, finalMs: undefined, status: 'pending', reason: '', received: undefined })
+      this.traceLine(`s|${id}|${this.nowMs}`)
+    }
+    if (node.down || node.replica === undefined || node.pausedUntil > this.nowMs) {
+      // The bank cannot reach its own node; its client retries.
+      if (attempt < submitRetriesMax) this.queue.push(this.nowMs + retryMs, { kind: 'submit', submission, attempt: attempt + 1 })
+      return
+    }
+    const { results, actions } = node.replica.submit([submission.envelope], this.absolute())
+    const result = results[0]!
+    if (!result.ok) {
+      const tracked = this.tracked.get(id)!
+      tracked.status = 'rejected'
+      tracked.reason = result.code
+      tracked.finalMs = this.nowMs
+      this.finalCount++
+      this.admissionRefused[result.code] = (this.admissionRefused[result.code] ?? 0) + 1
+    }
+    this.perform(node, actions)
+  }
+
+  // Faults.
+
+  private at(timeMs: number, label: string, apply: () => void): void {
+    this.queue.push(timeMs, { kind: 'fault', label, apply })
+    if (timeMs > this.lastFaultEndMs) this.lastFaultEndMs = timeMs
+  }
+
+  private scheduleFaults(): void {
+    const scenario = this.scenario
+    for (const fault of scenario.faults) this.scheduleFault(fault)
+    const chaos = scenario.faults.flatMap((fault) => ('chaos' in fault ? [fault.chaos] : []))
+    const random = this.random.fork('chaos')
+    const f = Math.floor((this.nodeIds.length - 1) / 3)
+    for (const window of chaos) {
+      for (let t = window.from; t < window.until; t += window.every) {
+        const kind = random.pick(window.kinds)
+        const end = Math.min(t + window.recoverAfter, window.until)
+        // At most f nodes faulty at once, so a quorum stays able to decide; the rest is network trouble.
+        const victims = random.shuffle([...this.nodeIds]).slice(0, Math.max(1, f))
+        switch (kind) {
+          case 'crash':
+            this.scheduleFault({ at: t, crash: victims[0]!, storage: random.pick(['intact', 'lose-unsynced', 'torn-wal'] as const) })
+            this.scheduleFault({ at: end, restart: victims[0]! })
+            break
+          case 'pause':
+            this.scheduleFault({ at: t, pause: victims[0]!, until: end })
+            break
+          case 'partition': {
+            const shuffled = random.shuffle([...this.nodeIds])
+            const cut = 1 + random.int(Math.max(1, shuffled.length - 1))
+            this.scheduleFault({ at: t, partition: [shuffled.slice(0, cut), shuffled.slice(cut)], until: end })
+            break
+          }
+          case 'delay':
+            this.scheduleFault({ at: t, delay: { latency: 50 + random.int(450) }, until: end })
+            break
+          case 'drop':
+            this.scheduleFault({ at: t, drop: { probability: 0.05 + random.next() * 0.25 }, until: end })
+            break
+          case 'duplicate':
+            this.scheduleFault({ at: t, duplicate: { probability: 0.1 + random.next() * 0.4 }, until: end })
+            break
+        }
+      }
+    }
+  }
+
+  private scheduleFault(fault: ScenarioFault): void {
+    const node = (id: string): SimNode => this.nodes.get(id)!
+    if ('crash' in fault) this.at(fault.at, `crash ${fault.crash}${fault.storage === 'intact' ? '' : ` (${fault.storage})`}`, () => this.crash(node(fault.crash), fault.storage))
+    else if ('restart' in fault) this.at(fault.at, `restart ${fault.restart}`, () => node(fault.restart).down && this.boot(node(fault.restart)))
+    else if ('pause' in fault) {
+      const until = fault.until ?? this.scenario.duration
+      this.at(fault.at, `pause ${fault.pause}`, () => {
+        node(fault.pause).pausedUntil = until
+      })
+      this.at(until, `resume ${fault.pause}`, () => this.resume(node(fault.pause)))
+    } else if ('partition' in fault) {
+      this.at(fault.at, `partition ${fault.partition.map((group) => group.join('+')).join(' | ')}`, () => this.network.partition(fault.partition))
+      if (fault.until !== undefined) this.at(fault.until, 'heal partition', () => this.network.healPartition())
+    } else if ('heal' in fault) this.at(fault.at, 'heal', () => this.network.healAll())
+    else if ('delay' in fault || 'drop' in fault || 'duplicate' in fault) {
+      let ruleId = 0
+      const rule =
+        'delay' in fault
+          ? { ...(fault.delay.link ? { link: fault.delay.link } : {}), extraLatencyMs: fault.delay.latency }
+          : 'drop' in fault
+            ? { ...(fault.drop.link ? { link: fault.drop.link } : {}), dropProbability: fault.drop.probability }
+            : { ...(fault.duplicate.link ? { link: fault.duplicate.link } : {}), duplicateProbability: fault.duplicate.probability }
+      const name = 'delay' in fault ? `delay +${fault.delay.latency}ms` : 'drop' in fault ? `drop ${Math.round(fault.drop.probability * 100)}%` : `duplicate ${Math.round(fault.duplicate.probability * 100)}%`
+      const link = 'link' in rule && rule.link !== undefined ? ` on ${rule.link.join('-')}` : ''
+      this.at(fault.at, `${name}${link}`, () => {
+        ruleId = this.network.addRule(rule)
+      })
+      if (fault.until !== undefined) this.at(fault.until, `end ${name}${link}`, () => this.network.removeRule(ruleId))
+    } else if ('byzantine' in fault) {
+      this.at(fault.at, `${fault.byzantine} turns Byzantine: ${fault.behaviour}`, () => this.setByzantine(node(fault.byzantine), byzantineFor(fault.behaviour, fault.byzantine, this.nodeIds)))
+      if (fault.until !== undefined) this.at(fault.until, `${fault.byzantine} honest again`, () => this.setByzantine(node(fault.byzantine), undefined))
+    }
+  }
+
+  private setByzantine(node: SimNode, byzantine: ReplicaByzantine | undefined): void {
+    node.byzantine = byzantine
+    node.replica?.setByzantine(byzantine ?? {})
+  }
+
+  private resume(node: SimNode): void {
+    node.pausedUntil = 0
+    const held = node.inbox.splice(0)
+    for (const event of held) this.queue.push(this.nowMs, event)
+  }
+
+  // The end.
+
+  private finish(): void {
+    for (const node of this.nodes.values()) {
+      if (node.replica !== undefined) this.checkers.checkLedger(node.id, node.replica.ledgerState, this.nowMs)
+    }
+    // Liveness: once the last fault is over, every node that is up must have caught up.
+    if (this.enabledInvariants.has('liveness') && this.lastFaultEndMs < this.scenario.duration) {
+      const up = [...this.nodes.values()].filter((node) => !node.down)
+      const top = Math.max(...up.map((node) => node.store.height))
+      for (const node of up) {
+        if (node.store.height < top - 1) {
+          this.checkers.report({ invariant: 'liveness', atMs: this.nowMs, node: node.id, height: node.store.height, message: `${node.id} is at height ${node.store.height}, ${top - node.store.height} behind the others after faults healed` })
+        }
+      }
+      const lastBlockMs = this.heightSeries.length > 0 ? this.heightSeries.findLast(([, h]) => h < top)?.[0] ?? 0 : 0
+      if (top === 0 || (this.tracked.size > 0 && lastBlockMs < this.lastFaultEndMs && this.countPending() > 0)) {
+        this.checkers.report({ invariant: 'liveness', atMs: this.nowMs, message: `no block finalized since the faults healed at ${this.lastFaultEndMs} ms while transfers are pending` })
+      }
+    }
+  }
+
+  private countPending(): number {
+    let pending = 0
+    for (const tracked of this.tracked.values()) if (tracked.finalMs === undefined) pending++
+    return pending
+  }
+
+  private traceLine(line: string): void {
+    this.trace.update(line)
+    this.trace.update('\n')
+  }
+}
+
+function consensusLimitsOf(scenario: Scenario): Partial<ConsensusLimits> {
+  const c = scenario.consensus
+  const limits: Record<string, number> = {}
+  if (c.timeoutPropose !== undefined) limits['timeoutProposeBaseMs'] = c.timeoutPropose
+  if (c.timeoutPrevote !== undefined) limits['timeoutPrevoteBaseMs'] = c.timeoutPrevote
+  if (c.timeoutPrecommit !== undefined) limits['timeoutPrecommitBaseMs'] = c.timeoutPrecommit
+  return limits as Partial<ConsensusLimits>
+}
+
+/** A scenario's Byzantine behaviour as the replica's and the engine's hooks. */
+export function byzantineFor(behaviour: ScenarioByzantine, node: string, nodes: readonly string[]): ReplicaByzantine {
+  switch (behaviour) {
+    case 'equivocate':
+      return { consensus: { equivocate: true } }
+    case 'withhold-votes':
+      return { consensus: { withholdVotes: true } }
+    case 'invalid-signatures':
+      return { consensus: { signGarbage: true } }
+    case 'replay-transactions':
+      return { replayTransactions: true }
+    case 'censor':
+      // Leaves out every transaction of other banks' customers.
+      return { censorSigner: (signer) => !signer.startsWith(`${node}-`) }
+    case 'partial-proposals':
+      return { consensus: { proposeTo: nodes.filter((id) => id !== node).slice(0, Math.max(1, Math.floor((nodes.length - 1) / 2))) } }
+  }
+}
+
+/** USD value of an amount at the opening rates, for reports. */
+export function usdOf(fx: FxTable, amount: bigint, currency: string): number {
+  const cents = convert(fx, amount, currency, 'USD')
+  return cents === undefined ? 0 : Number(cents) / 100
+}
+
+export { formatAmount }
