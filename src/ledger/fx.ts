@@ -63,6 +63,8 @@ export function convert(fx: FxTable, amount: bigint, from: string, to: string): 
 /** One in basis points: spreads are quoted in hundredths of a percent. */
 export const basisPointsPerUnit = 10_000n
 const basisPointsPerUnitNumber = 10_000
+/** 10,000 - spread as a bigint, by spread: converting a number to a bigint on every payment shows in profiles. */
+const keptBySpread: Array<bigint | undefined> = []
 
 /**
  * Converts like `convert`, then takes the FX provider's spread off what is delivered, in one
@@ -78,6 +80,10 @@ export function convertWithSpread(fx: FxTable, amount: bigint, from: string, to:
   if (rateFrom === undefined || rateTo === undefined) return undefined
   const exponentFrom = currencyExponent(from)
   const exponentTo = currencyExponent(to)
-  const kept = basisPointsPerUnit - BigInt(spreadBasisPoints)
+  let kept = keptBySpread[spreadBasisPoints]
+  if (kept === undefined) {
+    kept = basisPointsPerUnit - BigInt(spreadBasisPoints)
+    keptBySpread[spreadBasisPoints] = kept
+  }
   return (amount * rateTo * pow10[exponentTo]! * kept) / (rateFrom * pow10[exponentFrom]! * basisPointsPerUnit)
 }
