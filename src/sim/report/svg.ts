@@ -67,7 +67,7 @@ export interface LineChartOptions {
 export function lineChart(series: readonly Series[], options: LineChartOptions): string {
   const width = options.width ?? 720
   const height = options.height ?? 280
-  const margin = { top: 36, right: 16, bottom: 44, left: 64 }
+  const margin = { top: 42, right: 16, bottom: 44, left: 64 }
   const plotWidth = width - margin.left - margin.right
   const plotHeight = height - margin.top - margin.bottom
   const all = series.flatMap((s) => s.points)
@@ -109,7 +109,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions):
       .join('')
     parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="1.8"/>`)
   })
-  parts.push(legend(series.map((s, i) => [s.name, s.color ?? palette[i % palette.length]!]), margin.left, 28))
+  parts.push(legend(series.map((s, i) => [s.name, s.color ?? palette[i % palette.length]!]), margin.left, 32))
   if (options.xLabel) parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle" ${font} font-size="11" fill="#6b7280">${escapeXml(options.xLabel)}</text>`)
   if (options.yLabel) parts.push(`<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" ${font} font-size="11" fill="#6b7280">${escapeXml(options.yLabel)}</text>`)
   parts.push('</svg>')
@@ -129,7 +129,7 @@ export function barChart(bars: readonly Bar[], options: BarChartOptions): string
   const rowHeight = 24
   const labelWidth = Math.min(260, 12 + Math.max(40, ...bars.map((b) => b.label.length * 7)))
   const height = 44 + Math.max(1, bars.length) * rowHeight + 8
-  const plotWidth = width - labelWidth - 90
+  const plotWidth = width - labelWidth - 200
   const max = Math.max(1e-9, ...bars.map((b) => b.value))
   const format = options.formatValue ?? formatNumber
   const parts: string[] = [svgOpen(width, height), title(options.title, width)]
@@ -157,8 +157,8 @@ export function groupedBarChart(groups: ReadonlyArray<{ label: string; values: r
   const barHeight = 14
   const groupHeight = seriesCount * barHeight + 12
   const labelWidth = Math.min(220, 12 + Math.max(40, ...groups.map((g) => g.label.length * 7)))
-  const height = 60 + Math.max(1, groups.length) * groupHeight
-  const plotWidth = width - labelWidth - 90
+  const height = 64 + Math.max(1, groups.length) * groupHeight
+  const plotWidth = width - labelWidth - 110
   const format = options.formatValue ?? formatNumber
   const values = groups.flatMap((g) => g.values).filter((v) => v > 0)
   const max = Math.max(1e-9, ...values)
@@ -167,9 +167,9 @@ export function groupedBarChart(groups: ReadonlyArray<{ label: string; values: r
     ? (v: number): number => (v <= 0 ? 1 : Math.max(1, ((Math.log10(v) - Math.log10(min / 2)) / (Math.log10(max) - Math.log10(min / 2))) * plotWidth))
     : (v: number): number => Math.max(1, (v / max) * plotWidth)
   const parts: string[] = [svgOpen(width, height), title(options.title, width)]
-  parts.push(legend(options.seriesNames.map((name, i) => [name, palette[i % palette.length]!]), labelWidth, 28))
+  parts.push(legend(options.seriesNames.map((name, i) => [name, palette[i % palette.length]!]), labelWidth, 38))
   groups.forEach((group, gi) => {
-    const y0 = 44 + gi * groupHeight
+    const y0 = 52 + gi * groupHeight
     parts.push(`<text x="${labelWidth - 8}" y="${y0 + (seriesCount * barHeight) / 2 + 4}" text-anchor="end" ${font} font-size="12" fill="#111827">${escapeXml(group.label)}</text>`)
     group.values.forEach((value, si) => {
       const y = y0 + si * barHeight
@@ -192,7 +192,8 @@ function logTicks(min: number, max: number): number[] {
 }
 
 function svgOpen(width: number, height: number): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`
+  // Scales with its container, keeping its proportions.
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" style="max-width:${width * 1.5}px" role="img">`
 }
 
 function title(text: string, width: number): string {
