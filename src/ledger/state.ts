@@ -171,10 +171,35 @@ class DigestWriter {
     this.length += 9
   }
 
+  /** Non-negative integers below 2^32, in msgpack's shortest form (as msgpackr writes them). */
+  #smallInteger(value: number): void {
+    this.#reserve(5)
+    if (value < 0x80) {
+      this.#bytes[this.length++] = value
+    } else if (value < 0x100) {
+      this.#bytes[this.length++] = 0xcc
+      this.#bytes[this.length++] = value
+    } else if (value < 0x10000) {
+      this.#bytes[this.length] = 0xcd
+      this.#view.setUint16(this.length + 1, value)
+      this.length += 3
+    } else {
+      this.#bytes[this.length] = 0xce
+      this.#view.setUint32(this.length + 1, value)
+      this.length += 5
+    }
+  }
+
   value(value: Encodable): void {
     if (typeof value === 'bigint') this.bigint(value)
     else if (typeof value === 'string') this.string(value)
-    else this.raw(encode(value))
+    else if (typeof value === 'number' && value >>> 0 === value) this.#smallInteger(value)
+    else if (Array.isArray(value)) {
+      // Policy usage state: short tuples of day numbers, amounts and ids.
+      const list = value as readonly Encodable[]
+      this.arrayHeader(list.length)
+      for (let i = 0; i < list.length; i++) this.value(list[i]!)
+    } else this.raw(encode(value))
   }
 }
 

@@ -138,6 +138,8 @@ t.test("the root's fast encoder writes exactly the canonical encoding", async (t
     ['s/x', 2n ** 64n - 1n],
     ['neg', -(2n ** 63n)],
     ['small', 0n],
+    ['numbers', [0, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -200, true, false, null]],
+    ['nested', [[1, [2n, ['x']]], [], new Uint8Array([1, 2]), { a: 1 }]],
     ['p/s/CN/outbound/receiver', ['sender-1', 20100, 'sender-2', 20101]],
     ['p/q/CN/outbound/CNY/李伟', [20100, 5000n, 2025, 70000n]],
     ['policy/CN', { jurisdiction: 'CN', referenceCurrency: 'CNY', utcOffset: '+08:00', nested: { list: [1, 2, 'three'] } }],
