@@ -77,18 +77,27 @@ export function specFromSeed(seed: number, options: FuzzOptions = {}): ClusterSp
 
   const lossy = rng.chance(0.6)
   const latencyMinMs = rng.range(1, 20)
+  const network = {
+    latencyMinMs,
+    latencyMaxMs: latencyMinMs + rng.range(0, 80),
+    dropProbability: lossy ? rng.pick([0.05, 0.1, 0.2, 0.4]) : 0,
+    duplicateProbability: rng.chance(0.5) ? rng.pick([0.05, 0.2]) : 0,
+    relay: rng.chance(0.8)
+  }
+  // Weights (drawn last, so they do not perturb the draws above): faulty and permanently crashed
+  // validators keep power 1, the others get 1 to 3, so the faulty power stays below 1/3 of the total.
+  let powers: number[] | undefined
+  if (rng.chance(0.25)) {
+    const light = new Set([...faultyIndices, ...crashable.slice(0, permanentCrashes)])
+    powers = Array.from({ length: validators }, (_, i) => (light.has(i) ? 1 : rng.range(1, 3)))
+  }
   return {
     seed,
     validators,
+    ...(powers !== undefined ? { powers } : {}),
     ...(byzantine.length > 0 ? { byzantine } : {}),
     ...(twins.length > 0 ? { twins } : {}),
-    network: {
-      latencyMinMs,
-      latencyMaxMs: latencyMinMs + rng.range(0, 80),
-      dropProbability: lossy ? rng.pick([0.05, 0.1, 0.2, 0.4]) : 0,
-      duplicateProbability: rng.chance(0.5) ? rng.pick([0.05, 0.2]) : 0,
-      relay: rng.chance(0.8)
-    },
+    network,
     faults: faults.sort((a, b) => a.atMs - b.atMs),
     healAtMs,
     heightsAfterHeal: 2
@@ -154,6 +163,10 @@ function* simplifications(spec: ClusterSpec): Generator<ClusterSpec> {
       faults: faults.map((f) => (f.kind === 'partition' ? { ...f, groups: f.groups.map((g) => g.filter((n) => n !== removed)) } : f)).filter((f) => f.kind !== 'crash' && f.kind !== 'restart' ? true : f.node !== removed)
     }
   }
+  if (spec.powers !== undefined) {
+    const { powers: _, ...unweighted } = spec
+    yield unweighted
+  }
   if (spec.heightsAfterHeal > 1) yield { ...spec, heightsAfterHeal: 1 }
   if (spec.healAtMs > 200) {
     const healAtMs = Math.floor(spec.healAtMs / 2)
@@ -198,7 +211,7 @@ export function traceOf(spec: ClusterSpec, options: RunOptions = {}): ClusterRes
 }
 
 export function describeSpec(spec: ClusterSpec): string {
-  const parts = [`n=${spec.validators}`]
+  const parts = [`n=${spec.validators}${spec.powers !== undefined ? ` powers=${spec.powers.join(',')}` : ''}`]
   for (const b of spec.byzantine ?? []) parts.push(`${validatorName(b.validator)}:${b.behaviours.join('+')}`)
   for (const t of spec.twins ?? []) parts.push(`${validatorName(t)}:twins`)
   const faults = spec.faults ?? []

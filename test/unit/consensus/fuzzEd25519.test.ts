@@ -33,8 +33,9 @@ t.test('the fuzzer draws every kind of fault over the suite\'s seeds', async (t)
     if (spec.network.dropProbability > 0) seen.add('drop')
     if (spec.network.duplicateProbability > 0) seen.add('duplicate')
     if (!spec.network.relay) seen.add('no-relay')
+    if (spec.powers !== undefined) seen.add('weights')
   }
-  for (const kind of ['n=4', 'n=5', 'n=7', 'n=10', 'equivocate', 'withholdVotes', 'signGarbage', 'silentProposer', 'proposeToSome', 'censor', 'twins', 'crash', 'restart', 'partition', 'drop', 'duplicate', 'no-relay']) {
+  for (const kind of ['n=4', 'n=5', 'n=7', 'n=10', 'equivocate', 'withholdVotes', 'signGarbage', 'silentProposer', 'proposeToSome', 'censor', 'twins', 'crash', 'restart', 'partition', 'drop', 'duplicate', 'no-relay', 'weights']) {
     t.ok(seen.has(kind), kind)
   }
 })
