@@ -21,6 +21,8 @@ export interface ReplicaLimits {
   readonly gossipFlushMs: number
   /** Largest gossip batch message on the wire. */
   readonly gossipBatchBytesMax: number
+  /** How long a proposer holds back a signer's transaction that follows a nonce gap (see Mempool.reap). */
+  readonly nonceGapGraceMs: number
 }
 
 export const defaultReplicaLimits: ReplicaLimits = {
@@ -30,13 +32,14 @@ export const defaultReplicaLimits: ReplicaLimits = {
   blockBytesMax: 3 * 1024 * 1024,
   gossipBatchTransactionsMax: 1_000,
   gossipFlushMs: 10,
-  gossipBatchBytesMax: 1024 * 1024
+  gossipBatchBytesMax: 1024 * 1024,
+  nonceGapGraceMs: 3_000
 }
 
 export function checkReplicaLimits(overrides: Partial<ReplicaLimits> = {}, consensusMessageBytesMax = 4 * 1024 * 1024): ReplicaLimits {
   const limits = { ...defaultReplicaLimits, ...overrides }
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < (name === 'gossipFlushMs' ? 0 : 1)) {
+    if (!Number.isSafeInteger(value) || value < (name === 'gossipFlushMs' || name === 'nonceGapGraceMs' ? 0 : 1)) {
       throw new CorridorError('BAD_CONFIG', `replica limit ${name} must be a positive integer, got ${value}`)
     }
   }

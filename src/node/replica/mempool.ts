@@ -13,6 +13,25 @@ interface Entry {
   readonly tx: AdmittedTransaction
   readonly encodedBytes: number
   readonly arrival: number
+  /** Driver time when the transaction entered this mempool. */
+  readonly addedMs: number
+}
+
+export interface ReapOptions {
+  readonly transactionsMax: number
+  readonly bytesMax: number
+  /** The signer's last committed nonce. */
+  readonly lastNonceOf: (signer: string) => bigint
+  readonly nowMs: number
+  /**
+   * A transaction whose nonce leaves a gap after the signer's last committed one waits this long
+   * before a block takes it: the missing one is probably still on its way (it may sit in another
+   * validator's mempool, across a partition), and taking the later one first would make the
+   * earlier one a replay. After the grace the gap is accepted (the ledger allows gaps), so one
+   * lost transaction does not block its signer forever.
+   */
+  readonly gapGraceMs: number
+  readonly skip?: (tx: AdmittedTransaction) => boolean
 }
 
 export interface MempoolLimits {
@@ -44,7 +63,7 @@ export class Mempool {
    * Adds an admitted transaction. `lastNonce` is the signer's last nonce in the committed ledger:
    * a transaction at or below it can only be a replay and is refused here rather than in a block.
    */
-  add(tx: AdmittedTransaction, encodedBytes: number, lastNonce: bigint): MempoolRefusal | undefined {
+  add(tx: AdmittedTransaction, encodedBytes: number, lastNonce: bigint, nowMs: number): MempoolRefusal | undefined {
     if (this.byId.has(tx.id)) return 'DUPLICATE'
     const nonce = tx.envelope.nonce
     if (nonce <= lastNonce) return 'STALE_NONCE'
@@ -59,7 +78,7 @@ export class Mempool {
     let index = queue.length
     while (index > 0 && queue[index - 1]!.tx.envelope.nonce > nonce) index--
     if (index > 0 && queue[index - 1]!.tx.envelope.nonce === nonce) return 'DUPLICATE_NONCE'
-    const entry: Entry = { tx, encodedBytes, arrival: this.arrivals++ }
+    const entry: Entry = { tx, encodedBytes, arrival: this.arrivals++, addedMs: nowMs }
     queue.splice(index, 0, entry)
     this.byId.set(tx.id, entry)
     return undefined
@@ -67,23 +86,32 @@ export class Mempool {
 
   /**
    * Transactions for a block: arrival order across signers, nonce order within each signer,
-   * within the count and byte bounds. Does not remove them (they leave when a block commits).
+   * within the count and byte bounds, holding back a signer's transactions behind a recent nonce
+   * gap (see `gapGraceMs`). Does not remove them (they leave when a block commits).
    */
-  reap(transactionsMax: number, bytesMax: number, skip?: (tx: AdmittedTransaction) => boolean): AdmittedTransaction[] {
+  reap(options: ReapOptions): AdmittedTransaction[] {
     const out: AdmittedTransaction[] = []
     const taken = new Map<string, number>()
+    const expected = new Map<string, bigint>()
     let bytes = 0
     for (const entry of this.byId.values()) {
-      if (out.length >= transactionsMax) break
+      if (out.length >= options.transactionsMax) break
       // The entry that arrived here stands for "the signer's next transaction".
       const signer = entry.tx.signer
       const queue = this.bySigner.get(signer)!
       const position = taken.get(signer) ?? 0
       if (position >= queue.length) continue
       const next = queue[position]!
-      if (bytes + next.encodedBytes > bytesMax) break
+      const nextNonce = expected.get(signer) ?? options.lastNonceOf(signer) + 1n
+      if (next.tx.envelope.nonce !== nextNonce && options.nowMs - next.addedMs < options.gapGraceMs) {
+        // Behind a gap: hold this signer back in this block.
+        taken.set(signer, queue.length)
+        continue
+      }
+      if (bytes + next.encodedBytes > options.bytesMax) break
       taken.set(signer, position + 1)
-      if (skip !== undefined && skip(next.tx)) continue
+      expected.set(signer, next.tx.envelope.nonce + 1n)
+      if (options.skip !== undefined && options.skip(next.tx)) continue
       out.push(next.tx)
       bytes += next.encodedBytes
     }

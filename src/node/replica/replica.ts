@@ -255,7 +255,7 @@ export class Replica {
   private addToMempool(admission: Admission): { code: string; message: string } | undefined {
     if (!admission.ok) return { code: admission.code, message: admission.message }
     const tx = admission.tx
-    const refusal: MempoolRefusal | undefined = this.mempool.add(tx, admission.encodedBytes, lastNonceOf(this.ledger, tx.signer))
+    const refusal: MempoolRefusal | undefined = this.mempool.add(tx, admission.encodedBytes, lastNonceOf(this.ledger, tx.signer), this.nowMs)
     if (refusal === undefined) return undefined
     const messages: Record<MempoolRefusal, string> = {
       DUPLICATE: 'transaction is already waiting',
@@ -361,7 +361,15 @@ export class Replica {
   /** PrepareProposal: transactions from the mempool, in arrival and nonce order, within the block bounds. */
   private prepareProposal(): Encodable {
     const censor = this.byzantine.censorSigner
-    const txs = this.mempool.reap(this.limits.blockTransactionsMax, this.limits.blockBytesMax, censor === undefined ? undefined : (tx) => censor(tx.signer))
+    const ledger = this.ledger
+    const txs = this.mempool.reap({
+      transactionsMax: this.limits.blockTransactionsMax,
+      bytesMax: this.limits.blockBytesMax,
+      lastNonceOf: (signer) => lastNonceOf(ledger, signer),
+      nowMs: this.nowMs,
+      gapGraceMs: this.limits.nonceGapGraceMs,
+      ...(censor === undefined ? {} : { skip: (tx: AdmittedTransaction) => censor(tx.signer) })
+    })
     const payload: Encodable[] = txs.map((tx) => transactionToTuple(tx.envelope))
     if (this.byzantine.replayTransactions === true) {
       for (const tx of this.recentlyCommitted.slice(-16)) payload.push(transactionToTuple(tx.envelope))

@@ -98,3 +98,22 @@ t.test('a proposer replaying committed transactions gets REPLAY receipts and not
   t.same(checkConservation(cluster.replicas.get('icbc')!.ledgerState), [])
   agreeOnEveryHeight(t, cluster)
 })
+
+t.test('mempool: a transaction behind a nonce gap waits for the grace period, then goes', async (t) => {
+  const { Mempool } = await import('../../../../src/node/replica/mempool.ts')
+  const cluster = new ReplicaCluster(2)
+  const signer = cluster.network.document.customers[0]!.id
+  const payee = cluster.network.document.customers.find((c) => c.bank !== cluster.network.document.customers[0]!.bank)!.id
+  const body = { kind: 'transfer' as const, recipient: payee, token: 'icbc.CNY', amount: 1n }
+  const second = cluster.network.admit(signer, body, { nonce: 2n })
+  const third = cluster.network.admit(signer, body, { nonce: 3n })
+  const mempool = new Mempool({ transactionsMax: 10, transactionsPerSignerMax: 10 })
+  t.equal(mempool.add(third, 100, 0n, 1000), undefined)
+  t.equal(mempool.add(second, 100, 0n, 1000), undefined)
+  const reap = (nowMs: number, last = 0n) => mempool.reap({ transactionsMax: 10, bytesMax: 10_000, lastNonceOf: () => last, nowMs, gapGraceMs: 3000 }).map((tx) => tx.envelope.nonce)
+  t.same(reap(2000), [], 'nonce 1 is missing: nonces 2 and 3 wait')
+  t.same(reap(2000, 1n), [2n, 3n], 'once nonce 1 is committed, both go, in nonce order')
+  t.same(reap(4000), [2n, 3n], 'after the grace period the gap is accepted')
+  t.equal(mempool.add(second, 100, 0n, 4000), 'DUPLICATE')
+  t.equal(mempool.add(cluster.network.admit(signer, body, { nonce: 1n }), 100, 1n, 4000), 'STALE_NONCE')
+})
