@@ -41,6 +41,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`corridor ${groupName}: ${error.code}: ${error.message}\n`)
       return 1
     }
+    // node:util parseArgs: an unknown option or a missing value is a usage error, not a crash.
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`corridor ${groupName}: ${(error as Error).message.split('\n')[0]}\nRun 'corridor ${groupName} --help' for usage.\n`)
+      return 2
+    }
     throw error
   }
 }
