@@ -17,6 +17,14 @@ commands:
   run [scenario] [--seed N] [--out DIR]   run a scenario (default ${defaultScenario})
                                           and write summary.json, transfers.csv, events.jsonl
                                           and report.html to DIR (default out/<name>-<seed>)
+  sweep <scenario> --set key=v1,v2 ...    run a grid of parameter values x seeds on worker
+        [--seeds N] [--workers K]         threads; one CSV row per run in DIR/sweep.csv
+        [--out DIR]
+  fuzz [--seeds N] [--seed-start S]       draw faults per seed, check safety under faults and
+       [--scenario FILE] [--workers K]    liveness after they heal; failing seeds are written
+       [--out DIR]                        as scenario files that replay them
+
+Run 'corridor sim <command> --help' for a command's options.
 `
 
 export function printSummary(summary: RunSummary, write: (line: string) => void): void {
@@ -44,6 +52,10 @@ export const simCommands: CommandGroup = {
     switch (command) {
       case 'run':
         return runCommand(rest)
+      case 'sweep':
+        return (await import('./simCampaignCommands.ts')).sweepCommand(rest)
+      case 'fuzz':
+        return (await import('./simCampaignCommands.ts')).fuzzCommand(rest)
       case undefined:
       case '--help':
       case '-h':

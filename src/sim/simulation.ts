@@ -87,11 +87,20 @@ interface Tracked {
   readonly id: string
   readonly info: TransferInfo
   readonly submitMs: number
+  /** The bank whose node it was submitted to (the liveness check skips nodes still down at the end). */
+  readonly via: string
   finalMs: number | undefined
   status: 'settled' | 'rejected' | 'pending'
   reason: string
   received: bigint | undefined
 }
+
+/**
+ * Liveness: a transfer submitted after the last fault ended, to a node that is up, must be final
+ * this long after its submission at the latest (when the run lasts that long). A healed network
+ * finalizes in well under a second; the margin covers catch-up of restarted nodes.
+ */
+const healedFinalityMs = 5000
 
 export interface SimulationOptions {
   readonly scenario: Scenario
@@ -477,7 +486,7 @@ export class Simulation {
     const id = submission.envelope.id
     if (attempt === 0) {
       this.submitted++
-      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, finalMs: undefined, status: 'pending', reason: '', received: undefined })
+      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, via: submission.via, finalMs: undefined, status: 'pending', reason: '', received: undefined })
       this.traceLine(`s|${id}|${this.nowMs}`)
     }
     if (node.down || node.replica === undefined || node.pausedUntil > this.nowMs) {
@@ -608,6 +617,26 @@ export class Simulation {
       const lastBlockMs = this.heightSeries.length > 0 ? this.heightSeries.findLast(([, h]) => h < top)?.[0] ?? 0 : 0
       if (top === 0 || (this.tracked.size > 0 && lastBlockMs < this.lastFaultEndMs && this.countPending() > 0)) {
         this.checkers.report({ invariant: 'liveness', atMs: this.nowMs, message: `no block finalized since the faults healed at ${this.lastFaultEndMs} ms while transfers are pending` })
+      }
+      // Added for `corridor sim fuzz` (the liveness phase of VOPR-style runs): once the network is
+      // whole again nothing may stay stuck. Every transfer submitted after the last fault ended to
+      // a node that is up must be final, given healedFinalityMs. Transfers submitted earlier may
+      // have been lost with a crashed node's mempool, as in a real crash, so they are not counted.
+      let stuck = 0
+      let first: Tracked | undefined
+      for (const tracked of this.tracked.values()) {
+        if (tracked.finalMs !== undefined || tracked.submitMs < this.lastFaultEndMs || tracked.submitMs > this.nowMs - healedFinalityMs) continue
+        if (this.nodes.get(tracked.via)?.down !== false) continue
+        stuck++
+        first ??= tracked
+      }
+      if (first !== undefined) {
+        this.checkers.report({
+          invariant: 'liveness',
+          atMs: this.nowMs,
+          node: first.via,
+          message: `${stuck} transfer${stuck === 1 ? '' : 's'} submitted after the faults healed at ${this.lastFaultEndMs} ms never became final (the first, ${first.id.slice(0, 12)}, submitted to ${first.via} at ${Math.round(first.submitMs)} ms)`
+        })
       }
     }
   }
