@@ -46,7 +46,8 @@ export const sweepRunsMax = 10_000
 /** Values per axis at most. */
 export const sweepValuesMax = 1_000
 
-const keyPattern = /^[A-Za-z][A-Za-z0-9_]*(\.([A-Za-z][A-Za-z0-9_]*|\d+))*$/
+/** Field names, map keys such as the latency pair CN-AE, and list indexes, joined by dots. */
+const keyPattern = /^[A-Za-z][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+))*$/
 
 /** Why a top-level field cannot be swept, for the fields that cannot. */
 const unsweepable: Readonly<Record<string, string>> = {

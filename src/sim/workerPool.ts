@@ -43,6 +43,26 @@ export interface PoolOptions {
 
 const entryUrl = new URL('./sweepWorkerEntry.js', import.meta.url)
 
+/**
+ * The parent's Node.js flags without its module preloads: the entry registers tsx and the polyfill
+ * itself, and a preload such as `--import=./src/polyfill.ts` (the test runner's) would be loaded
+ * in the worker before any TypeScript loader is in place.
+ */
+function workerExecArgv(): string[] {
+  const preloads = ['--import', '--require', '-r', '--loader', '--experimental-loader']
+  const kept: string[] = []
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!
+    if (preloads.includes(arg)) {
+      i++
+      continue
+    }
+    if (preloads.some((flag) => arg.startsWith(`${flag}=`))) continue
+    kept.push(arg)
+  }
+  return kept
+}
+
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism())
 }
@@ -70,8 +90,7 @@ export async function runTasksInWorkers(tasks: readonly WorkerTask[], options: P
       }
     }
     const start = (): void => {
-      // Workers inherit the parent's execArgv (e.g. tap's --import=tsx); the entry registers tsx itself otherwise.
-      const worker = new Worker(entryUrl)
+      const worker = new Worker(entryUrl, { execArgv: workerExecArgv() })
       live.add(worker)
       let current: WorkerTask | undefined
       let ready = false
