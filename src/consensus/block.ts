@@ -11,8 +11,8 @@
  *   also certifies the state its parent produced.
  */
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts'
-import type { Encodable } from '../protocol/encoding.ts'
-import { hashBytesLength, hashValue } from '../protocol/hash.ts'
+import { encode, Preencoded, type Encodable } from '../protocol/encoding.ts'
+import { hashBytesLength, hashTagged, hashValue } from '../protocol/hash.ts'
 import { isValidChainId, isValidId } from '../protocol/ids.ts'
 import { ConsensusError } from './errors.ts'
 
@@ -65,8 +65,41 @@ export function genesisTip(chainId: string, genesisTimeMs: number, appHash: Uint
   return { height: 0, blockHash: hashValue(genesisHashTag, [chainId, genesisTimeMs, appHash]), timeMs: genesisTimeMs, appHash }
 }
 
+/**
+ * Encodings of payloads, memoized per payload object. A payload is an immutable value: the same
+ * object travels in the proposal, the lock, valid and decision WAL records and catch-up responses,
+ * and, in a simulation, through every simulated validator of the process, so its encoding (the
+ * bulk of those bytes) is computed once.
+ */
+const payloadBytesCache = new WeakMap<object, Uint8Array>()
+
+/** The canonical encoding of a payload (memoized per payload object). */
+export function encodePayload(payload: Payload): Uint8Array {
+  if (typeof payload !== 'object' || payload === null || payload instanceof Uint8Array) return encode(payload)
+  let bytes = payloadBytesCache.get(payload)
+  if (bytes === undefined) {
+    bytes = encode(payload)
+    payloadBytesCache.set(payload, bytes)
+  }
+  return bytes
+}
+
+/** The payload's encoding as an element of an enclosing tuple (see encodeTuple). */
+export function preencodedPayload(payload: Payload): Preencoded {
+  return new Preencoded(encodePayload(payload))
+}
+
+const payloadHashCache = new WeakMap<object, Uint8Array>()
+
+/** hashValue(payloadHashTag, payload), memoized per payload object like its encoding. */
 export function payloadHash(payload: Payload): Uint8Array {
-  return hashValue(payloadHashTag, payload)
+  if (typeof payload !== 'object' || payload === null || payload instanceof Uint8Array) return hashValue(payloadHashTag, payload)
+  let hash = payloadHashCache.get(payload)
+  if (hash === undefined) {
+    hash = hashTagged(payloadHashTag, encodePayload(payload))
+    payloadHashCache.set(payload, hash)
+  }
+  return hash
 }
 
 export function headerToTuple(header: BlockHeader): Encodable {

@@ -17,11 +17,11 @@
  * paper's line 28 and may have missed them while the network was partitioned. It is empty when
  * validRound is -1. Catch-up messages are not signed: the commit certificate is the proof.
  */
-import { decode, encode, type Encodable } from '../protocol/encoding.ts'
+import { decode, encode, encodeTuple, Preencoded, type Encodable } from '../protocol/encoding.ts'
 import { ProtocolError } from '../protocol/errors.ts'
 import { isValidChainId, isValidId } from '../protocol/ids.ts'
 import { signatureBytesLength } from '../protocol/keys.ts'
-import { blockHash, headerFromTuple, headerToTuple, isHash, isHeight, isRound, type Block } from './block.ts'
+import { blockHash, headerFromTuple, headerToTuple, isHash, isHeight, isRound, preencodedPayload, type Block } from './block.ts'
 import { ConsensusError } from './errors.ts'
 import type { ConsensusLimits } from './limits.ts'
 
@@ -158,8 +158,52 @@ export function messageToTuple(message: ConsensusMessage): Encodable {
   }
 }
 
+/** The last block response encoded for each first block object (see encodeConsensusMessage). */
+const blockResponses = new WeakMap<CertifiedBlock, { readonly chainId: string; readonly blocks: readonly CertifiedBlock[]; readonly bytes: Uint8Array }>()
+
+/**
+ * The wire bytes of a message: `encode(messageToTuple(message))`, with block payloads spliced in
+ * from their memoized encodings (encodePayload) rather than packed again for every message.
+ */
 export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
-  return encode(messageToTuple(message))
+  switch (message.kind) {
+    case 'proposal': {
+      const p = message.proposal
+      return encodeTuple([
+        1,
+        p.chainId,
+        p.height,
+        p.round,
+        p.validRound,
+        p.proposer,
+        p.signature,
+        headerToTuple(message.block.header),
+        preencodedPayload(message.block.payload),
+        signaturesToTuple(message.proofOfLock)
+      ])
+    }
+    case 'blockResponse': {
+      // The same blocks served again (a simulated validator helping each peer that sends a late
+      // vote, all from one archive) give the same bytes object, so receivers decode it once too.
+      const first = message.blocks[0]
+      const cached = first === undefined ? undefined : blockResponses.get(first)
+      if (cached !== undefined && cached.chainId === message.chainId && cached.blocks.length === message.blocks.length && cached.blocks.every((block, i) => block === message.blocks[i])) {
+        return cached.bytes
+      }
+      const bytes = encodeTuple([
+        4,
+        message.chainId,
+        new Preencoded(
+          encodeTuple(message.blocks.map((b) => new Preencoded(encodeTuple([headerToTuple(b.block.header), preencodedPayload(b.block.payload), certificateToTuple(b.certificate)]))))
+        )
+      ])
+      if (first !== undefined) blockResponses.set(first, { chainId: message.chainId, blocks: [...message.blocks], bytes })
+      return bytes
+    }
+    case 'vote':
+    case 'blockRequest':
+      return encode(messageToTuple(message))
+  }
 }
 
 function shape(condition: boolean, message: string): asserts condition {
@@ -259,6 +303,35 @@ function proposalFromTuple(value: Encodable[], limits: ConsensusLimits): Proposa
  */
 export function decodeConsensusMessage(bytes: Uint8Array, limits: ConsensusLimits): ConsensusMessage {
   if (!(bytes instanceof Uint8Array)) throw new ConsensusError('MESSAGE_MALFORMED', 'a message is bytes')
+  const cached = decodedMessages.get(bytes)
+  const key = limitsKey(limits)
+  if (cached !== undefined && cached.limitsKey === key) return cached.message
+  const message = decodeUncached(bytes, limits)
+  decodedMessages.set(bytes, { limitsKey: key, message })
+  return message
+}
+
+/**
+ * Messages decoded in this process, by the identity of their bytes. A driver that hands the same
+ * bytes object to several engines (the simulator delivers one broadcast to every simulated
+ * validator) has it decoded, canonically checked and shape-checked once; a real node receives
+ * fresh bytes for every message and only pays for the WeakMap entry, which goes with the bytes.
+ * Messages are immutable values, so engines can share one. Failures are not remembered.
+ */
+const decodedMessages = new WeakMap<Uint8Array, { readonly limitsKey: string; readonly message: ConsensusMessage }>()
+const limitsKeys = new WeakMap<ConsensusLimits, string>()
+
+/** The limits that decoding depends on, as a string: a message decoded under other limits is decoded again. */
+function limitsKey(limits: ConsensusLimits): string {
+  let key = limitsKeys.get(limits)
+  if (key === undefined) {
+    key = `${limits.messageBytesMax}/${limits.validatorsMax}/${limits.catchUpBlocksMax}/${limits.appHashBytesMax}`
+    limitsKeys.set(limits, key)
+  }
+  return key
+}
+
+function decodeUncached(bytes: Uint8Array, limits: ConsensusLimits): ConsensusMessage {
   if (bytes.length > limits.messageBytesMax) {
     throw new ConsensusError('MESSAGE_OVERSIZED', `message of ${bytes.length} bytes exceeds ${limits.messageBytesMax}`)
   }

@@ -14,15 +14,16 @@
  * Records for heights at or below the last committed block are stale and ignored by restore: the
  * driver may drop them once the block is committed.
  */
-import { decode, encode, type Encodable } from '../protocol/encoding.ts'
+import { decode, encode, encodeTuple, Preencoded, type Encodable } from '../protocol/encoding.ts'
 import { ProtocolError } from '../protocol/errors.ts'
-import { headerToTuple, isHeight, isRound, type Block } from './block.ts'
+import { headerToTuple, isHeight, isRound, preencodedPayload, type Block } from './block.ts'
 import { ConsensusError } from './errors.ts'
 import type { ConsensusLimits } from './limits.ts'
 import {
   blockFromTuple,
   certificateFromTuple,
   certificateToTuple,
+  encodeConsensusMessage,
   messageFromTuple,
   proposalMessageToTuple,
   signaturesFromTuple,
@@ -69,8 +70,27 @@ export function walRecordToTuple(record: WalRecord): Encodable {
   }
 }
 
+/** `encode(walRecordToTuple(record))`, with the block payload spliced in from its memoized encoding. */
 export function encodeWalRecord(record: WalRecord): Uint8Array {
-  return encode(walRecordToTuple(record))
+  switch (record.kind) {
+    case 'proposal':
+      return encodeTuple([1, new Preencoded(encodeConsensusMessage(record.message))])
+    case 'vote':
+      return encode(walRecordToTuple(record))
+    case 'lock':
+      return encodeTuple([3, record.height, record.round, headerToTuple(record.block.header), preencodedPayload(record.block.payload)])
+    case 'valid':
+      return encodeTuple([
+        4,
+        record.height,
+        record.round,
+        headerToTuple(record.block.header),
+        preencodedPayload(record.block.payload),
+        record.proofOfLock.map((s) => [s.validator, s.signature])
+      ])
+    case 'decision':
+      return encodeTuple([5, headerToTuple(record.block.header), preencodedPayload(record.block.payload), certificateToTuple(record.certificate)])
+  }
 }
 
 function bad(condition: boolean, message: string): asserts condition {

@@ -45,6 +45,43 @@ export function encode(value: Encodable): Uint8Array {
   }
 }
 
+/** Bytes that are already the canonical encoding of a value, for `encodeTuple` to splice in. */
+export class Preencoded {
+  readonly bytes: Uint8Array
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes
+  }
+}
+
+/**
+ * Encodes a tuple some of whose elements come already encoded: exactly the bytes `encode` gives
+ * for the tuple of the values. MessagePack writes an array as a header holding its length (fixarray
+ * below 16 elements, array 16 below 65,536, array 32 beyond, as msgpackr does) followed by each
+ * element's encoding, which does not depend on its neighbours. So a large element carried in many
+ * messages and records (a block payload) is encoded once and its bytes reused; a test checks the
+ * two ways agree byte for byte.
+ */
+export function encodeTuple(items: readonly (Encodable | Preencoded)[]): Uint8Array {
+  const count = items.length
+  const header = count < 16 ? [0x90 | count] : count < 0x10000 ? [0xdc, count >> 8, count & 0xff] : [0xdd, count >>> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff]
+  const parts: Uint8Array[] = new Array(count)
+  let length = header.length
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!
+    const bytes = item instanceof Preencoded ? item.bytes : encode(item)
+    parts[i] = bytes
+    length += bytes.length
+  }
+  const out = new Uint8Array(length)
+  out.set(header, 0)
+  let offset = header.length
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
 export interface DecodeOptions {
   /** Refuse inputs longer than this many bytes before parsing them. */
   bytesMax?: number

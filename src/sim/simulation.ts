@@ -12,7 +12,6 @@ import {
   createCachingVerifier,
   createValidatorSet,
   decodeWalRecord,
-  encodeWalRecord,
   genesisTip,
   walRecordHeight,
   defaultConsensusLimits,
@@ -59,7 +58,8 @@ interface WalEntry {
 
 /** What survives a crash: the node's LevelDB, modelled. */
 interface NodeStore {
-  readonly entries: Map<string, Encodable>
+  /** The committed ledger entries, as of the last crash (while the node runs, its replica's ledger holds them). */
+  entries: ReadonlyMap<string, Encodable>
   height: number
   timeMs: number
   stateRoot: Uint8Array
@@ -131,7 +131,12 @@ export interface SimulationResult {
   readonly submitted: number
   readonly admissionRefused: Record<string, number>
   readonly verifications: number
+  /** Events the simulator processed (deliveries, timeouts, arrivals, faults, samples). */
+  readonly eventsProcessed: number
 }
+
+/** node:crypto's SHA-256 for the ledgers' state roots: the same bytes as the portable default, about fifteen times faster. */
+const nativeSha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest())
 
 /** Blocks kept in the shared archive that serves catch-up. */
 const archiveBlocksMax = 4096
@@ -169,6 +174,9 @@ export class Simulation {
   private readonly admissionRefused: Record<string, number> = {}
   private nowMs = 0
   private highestHeight = 0
+  private receiptsReadHeight = 0
+  /** Events taken off the queue: the simulator's unit of work, for benchmarks. */
+  private eventsProcessed = 0
   private faultCount = 0
   private submitted = 0
   private lastFaultEndMs = 0
@@ -185,7 +193,7 @@ export class Simulation {
     }
     this.random = new Random(scenario.seed)
     this.world = buildWorld(scenario, options.policies, options.policyDocuments)
-    this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false })
+    this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false, sha256: nativeSha256 })
     this.genesisEntries = this.genesis.entries
     const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
     this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier })
@@ -238,6 +246,7 @@ export class Simulation {
     for (;;) {
       const event = this.queue.pop()
       if (event === undefined || event.timeMs > this.endMs) break
+      this.eventsProcessed++
       this.nowMs = event.timeMs
       this.handle(event.payload)
     }
@@ -261,7 +270,8 @@ export class Simulation {
       fx: this.genesis.fx,
       submitted: this.submitted,
       admissionRefused: this.admissionRefused,
-      verifications: this.admission.verifications
+      verifications: this.admission.verifications,
+      eventsProcessed: this.eventsProcessed
     }
   }
 
@@ -313,7 +323,7 @@ export class Simulation {
 
   private boot(node: SimNode): void {
     const store = node.store
-    const ledger = restoreLedgerState({ entries: store.entries, height: store.height, timeMs: store.timeMs, stateRoot: store.stateRoot })
+    const ledger = restoreLedgerState({ entries: store.entries, height: store.height, timeMs: store.timeMs, stateRoot: store.stateRoot, sha256: nativeSha256 })
     const wal: WalRecord[] = []
     for (const entry of store.wal) {
       try {
@@ -347,6 +357,10 @@ export class Simulation {
 
   private crash(node: SimNode, storage: 'intact' | 'lose-unsynced' | 'torn-wal'): void {
     if (node.down) return
+    // The committed ledger is what the store holds: every commit is durable before the next action.
+    // The replica's own Map is that state, and nothing uses it once the replica is gone, so it
+    // becomes the store's entries here rather than being copied into them at every commit.
+    if (node.replica !== undefined) node.store.entries = node.replica.ledgerState.entries
     node.down = true
     node.replica = undefined
     node.inbox.length = 0
@@ -396,7 +410,7 @@ export class Simulation {
     for (const action of actions) {
       switch (action.kind) {
         case 'persist':
-          store.wal.push({ bytes: encodeWalRecord(action.record), height: walRecordHeight(action.record) })
+          store.wal.push({ bytes: action.bytes, height: walRecordHeight(action.record) })
           break
         case 'commit':
           store.walSynced = store.wal.length
@@ -438,7 +452,6 @@ export class Simulation {
 
   private onCommit(node: SimNode, committed: CommittedBlock): void {
     const store = node.store
-    for (const [key, value] of committed.writes) store.entries.set(key, value)
     store.height = committed.height
     store.timeMs = committed.block.header.timeMs
     store.stateRoot = committed.stateRoot
@@ -455,6 +468,10 @@ export class Simulation {
       this.highestHeight = committed.height
       this.events?.write({ t: this.nowMs, kind: 'block', height: committed.height, proposer: committed.block.header.proposer, transactions: committed.transactions.length })
     }
+    // Receipts are read at the first commit of a height: later commits of the same block (the
+    // agreement checker vouches for that) would find every transfer final already.
+    if (committed.height <= this.receiptsReadHeight) return
+    this.receiptsReadHeight = committed.height
     for (let i = 0; i < committed.receipts.length; i++) {
       const receipt = committed.receipts[i]!
       const tracked = this.tracked.get(receipt.transactionId)
