@@ -36,7 +36,7 @@ import { decodeAccountRecord, type AccountRecord } from './accounts.ts'
 import { fxRateScale, type FxTable } from './fx.ts'
 import { parsePolicyDocument, type JurisdictionPolicy } from './policy/schema.ts'
 import type { PolicySet } from './policy/types.ts'
-import { internKey, stateKeys, statePrefixes } from './stateKeys.ts'
+import { accountKeys, internKey, stateKeys, statePrefixes } from './stateKeys.ts'
 
 /** SHA-256 as a function. The default is @noble/hashes; a driver may inject node:crypto's, which gives the same bytes about fifteen times faster. */
 export type Sha256 = (bytes: Uint8Array) => Uint8Array
@@ -464,7 +464,9 @@ export function balanceOf(state: LedgerState, account: string, token: string): b
 }
 
 export function lastNonceOf(state: LedgerState, signer: string): bigint {
-  const value = state.get(stateKeys.nonce(signer))
+  // The memoised key (accountKeys): mempools ask this for every transaction they receive, and
+  // interning the key afresh each time cost more than the lookup.
+  const value = state.get(accountKeys(signer).nonce)
   return value === undefined ? 0n : (value as bigint)
 }
 

@@ -27,6 +27,7 @@ import { formatAmount } from '../ledger/currency.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { createNativeVerifier } from '../platform/ed25519Native.ts'
 import { AdmissionCache } from '../node/replica/admission.ts'
+import { ExecutionCache } from '../node/replica/executionCache.ts'
 import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaByzantine, type ReplicaInput, type ReplicaTimeout } from '../node/replica/replica.ts'
 import type { ReplicaLimits } from '../node/replica/limits.ts'
 import type { JurisdictionPolicy } from '../ledger/policy/schema.ts'
@@ -155,6 +156,7 @@ export class Simulation {
   private readonly nodeIds: readonly string[]
   private readonly validatorSet: ValidatorSet
   private readonly admission: AdmissionCache
+  private readonly executions: ExecutionCache | undefined
   private readonly consensusVerifier: SignatureVerifier
   private readonly consensusLimits: Partial<ConsensusLimits>
   private readonly replicaLimits: Partial<ReplicaLimits> | undefined
@@ -197,6 +199,7 @@ export class Simulation {
     this.genesisEntries = this.genesis.entries
     const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
     this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier })
+    this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
     this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
     this.consensusLimits = consensusLimitsOf(scenario)
     this.validatorSet = createValidatorSet(genesisValidators(this.world.document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower })))
@@ -345,6 +348,7 @@ export class Simulation {
       validatorSet: this.validatorSet,
       consensusVerifier: this.consensusVerifier,
       admission: this.admission,
+      ...(this.executions === undefined ? {} : { executions: this.executions }),
       ledger,
       tip: store.tip,
       wal: wal.filter((record) => walRecordHeight(record) > store.tip.height),

@@ -4,6 +4,7 @@
  * transaction's signature is verified once per process, however many replicas see it, and a batch
  * or block delivered as the same bytes object to many replicas is decoded once.
  */
+import { bytesToHex } from '../../protocol/bytes.ts'
 import { decode, type Encodable } from '../../protocol/encoding.ts'
 import { CorridorError } from '../../protocol/errors.ts'
 import { protocolLimits } from '../../protocol/limits.ts'
@@ -30,6 +31,8 @@ export class AdmissionCache {
   private readonly entriesMax: number
   private readonly byId = new Map<string, Admission>()
   private readonly byTuple = new WeakMap<object, Admission>()
+  /** Admitted transactions by their signature's first 16 bytes, to recognize a known transaction in a new tuple. */
+  private readonly bySignature = new Map<string, Admission & { ok: true }>()
   private readonly batches = new WeakMap<Uint8Array, readonly Admission[] | AdmissionError>()
   /** Signature verifications actually performed (the rest were cache hits). */
   verifications = 0
@@ -59,6 +62,16 @@ export class AdmissionCache {
         this.hits++
         return cached
       }
+    }
+    // A tuple carrying the signature of a transaction admitted before, and the same fields, is
+    // that transaction: its id (a hash of the same signing bytes) and every check would come out
+    // the same. Blocks and gossip batches decoded afresh carry new tuples of known transactions;
+    // recognizing them skips hashing the signing bytes again.
+    const known = this.knownTuple(tuple)
+    if (known !== undefined) {
+      this.hits++
+      this.byTuple.set(tuple as object, known)
+      return known
     }
     let envelope: TransactionEnvelope
     try {
@@ -120,8 +133,24 @@ export class AdmissionCache {
     if (admission.ok) {
       if (this.byId.size >= this.entriesMax) this.byId.delete(this.byId.keys().next().value as string)
       this.byId.set(id, admission)
+      if (this.bySignature.size >= this.entriesMax) this.bySignature.delete(this.bySignature.keys().next().value as string)
+      this.bySignature.set(signatureKey(admission.tx.envelope.signature), admission)
     }
     return admission
+  }
+
+  /** The admitted transaction a tuple is a copy of, field for field, if any. */
+  private knownTuple(tuple: Encodable): (Admission & { ok: true }) | undefined {
+    if (!Array.isArray(tuple) || tuple.length !== 6) return undefined
+    const signature = tuple[5]
+    if (!(signature instanceof Uint8Array) || signature.length < 16) return undefined
+    const known = this.bySignature.get(signatureKey(signature))
+    if (known === undefined) return undefined
+    const envelope = known.tx.envelope
+    const [chainId, signer, publicKey, nonce, body] = tuple as readonly Encodable[]
+    if (chainId !== envelope.chainId || signer !== envelope.signer || nonce !== envelope.nonce) return undefined
+    if (!(publicKey instanceof Uint8Array) || !sameBytes(publicKey, envelope.publicKey) || !sameBytes(signature, envelope.signature)) return undefined
+    return sameValue(body!, envelope.body) ? known : undefined
   }
 
   /** True when the transaction's signature was verified valid in this process. */
@@ -137,6 +166,32 @@ export class AdmissionError extends CorridorError<AdmissionErrorCode> {
     super(code, message)
     this.name = 'AdmissionError'
   }
+}
+
+function signatureKey(signature: Uint8Array): string {
+  return bytesToHex(signature.subarray(0, 16))
+}
+
+/** Deep equality of canonical values (what encode would make equal bytes of). */
+function sameValue(a: Encodable, b: Encodable): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && sameBytes(a, b)
+  if (b instanceof Uint8Array) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i]!, b[i]!)) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const keysA = Object.keys(a)
+  const keysB = Object.keys(b)
+  if (keysA.length !== keysB.length) return false
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i]!
+    if (key !== keysB[i] || !sameValue((a as Record<string, Encodable>)[key]!, (b as Record<string, Encodable>)[key]!)) return false
+  }
+  return true
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

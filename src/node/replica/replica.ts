@@ -37,6 +37,7 @@ import { lastNonceOf, type LedgerState } from '../../ledger/state.ts'
 import type { AdmittedTransaction } from '../../ledger/transactions.ts'
 import type { Admission, AdmissionCache } from './admission.ts'
 import { AdmissionError } from './admission.ts'
+import type { ExecutionCache } from './executionCache.ts'
 import { checkReplicaLimits, type ReplicaLimits } from './limits.ts'
 import { Mempool, type MempoolRefusal } from './mempool.ts'
 
@@ -58,6 +59,8 @@ export interface ReplicaConfig {
   readonly consensusVerifier: SignatureVerifier
   /** Transaction admission; share one per process so each signature is checked once. */
   readonly admission: AdmissionCache
+  /** Block executions shared by the replicas of a process (simulations at scale); each replica executes every block itself without it. */
+  readonly executions?: ExecutionCache
   /** The committed ledger state (genesis, or what the store recovered). */
   readonly ledger: LedgerState
   /** The last committed block, or the genesis tip. */
@@ -135,6 +138,7 @@ export class Replica {
   private readonly chainId: string
   private readonly engine: ConsensusEngine
   private readonly admission: AdmissionCache
+  private readonly executions: ExecutionCache | undefined
   private readonly mempool: Mempool
   private ledger: LedgerState
   private byzantine: ReplicaByzantine
@@ -161,6 +165,7 @@ export class Replica {
     this.validatorId = config.validatorId
     this.chainId = config.chainId
     this.admission = config.admission
+    this.executions = config.executions
     assert(this.admission.chainId === config.chainId, 'admission cache is for this chain')
     this.ledger = config.ledger
     this.byzantine = config.byzantine ?? {}
@@ -404,7 +409,7 @@ export class Replica {
     const key = bytesToHex(blockHash)
     if (!this.pendingExecutions.has(key)) {
       if (this.pendingExecutions.size >= pendingExecutionsMax) this.pendingExecutions.delete(this.pendingExecutions.keys().next().value as string)
-      const executed = executeBlock(this.ledger, { height: block.header.height, timeMs: block.header.timeMs, transactions: txs }, this.signatureCheck)
+      const executed = this.execute(block, blockHash, txs)
       this.pendingExecutions.set(key, { executed, transactions: txs })
     }
     return true
@@ -421,7 +426,7 @@ export class Replica {
       assert(txs !== undefined, `decided block ${key.slice(0, 16)} at height ${block.header.height} has an invalid payload`)
       const problem = checkBlockHeader(this.ledger, { height: block.header.height, timeMs: block.header.timeMs })
       assert(problem === undefined, problem ?? '')
-      entry = { executed: executeBlock(this.ledger, { height: block.header.height, timeMs: block.header.timeMs, transactions: txs }, this.signatureCheck), transactions: txs }
+      entry = { executed: this.execute(block, blockHash, txs), transactions: txs }
     }
     this.pendingExecutions.clear()
     const { executed, transactions } = entry
@@ -443,6 +448,12 @@ export class Replica {
       stateRoot: executed.stateRoot,
       source
     }
+  }
+
+  private execute(block: Block, blockHash: Uint8Array, transactions: readonly AdmittedTransaction[]): ExecutedBlock {
+    const ledgerBlock = { height: block.header.height, timeMs: block.header.timeMs, transactions }
+    if (this.executions !== undefined) return this.executions.execute(this.ledger, ledgerBlock, blockHash, this.signatureCheck)
+    return executeBlock(this.ledger, ledgerBlock, this.signatureCheck)
   }
 
   private engineByzantine(): ByzantineBehaviour | undefined {

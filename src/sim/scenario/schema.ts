@@ -263,6 +263,13 @@ export const scenarioSchema = z
     /** Simulated time after the workload stops in which pending transfers may still finalize. */
     drain: duration.default(10_000),
     crypto: z.enum(['real', 'modeled']).default('real'),
+    /**
+     * `per-node`: every simulated node executes every block itself, so the state-root invariant
+     * compares independent executions. `shared`: nodes at the same state root take one execution
+     * of a block (src/node/replica/executionCache.ts), for runs at a scale where executing every
+     * block n times would dominate; the state-root check then only compares shared results.
+     */
+    execution: z.enum(['per-node', 'shared']).default('per-node'),
     banks: z.array(bank).min(1).max(512),
     network: network.default({ latency: { default: 20 }, jitter: 0, drop: 0, duplicate: 0, verifyCost: 0 }),
     consensus: consensus.default({}),
