@@ -7,10 +7,6 @@
  */
 const mask64 = (1n << 64n) - 1n
 
-function rotl(x: bigint, k: bigint): bigint {
-  return ((x << k) | (x >> (64n - k))) & mask64
-}
-
 function splitmix64(state: { value: bigint }): bigint {
   state.value = (state.value + 0x9e3779b97f4a7c15n) & mask64
   let z = state.value
@@ -30,37 +26,80 @@ function labelHash(label: string): bigint {
 }
 
 export class Random {
-  // Four 32-bit halves per 64-bit word would be faster, but bigint keeps the reference algorithm
-  // readable; draws are a small part of a run. The hot draws (`next`) use a 53-bit double.
-  private s0: bigint
-  private s1: bigint
-  private s2: bigint
-  private s3: bigint
+  // The state is four 64-bit words, each kept as two unsigned 32-bit halves in plain numbers: the
+  // reference algorithm on bigint allocated a heap object per operation, a dozen per draw, and a
+  // simulation draws for every message it delivers. The output is the reference's, bit for bit
+  // (a test checks it against a bigint implementation).
+  private h0 = 0
+  private l0 = 0
+  private h1 = 0
+  private l1 = 0
+  private h2 = 0
+  private l2 = 0
+  private h3 = 0
+  private l3 = 0
+  /** The last output, as halves, for `nextBits`. */
+  private outHigh = 0
+  private outLow = 0
 
   constructor(seed: number | bigint) {
     const state = { value: BigInt.asUintN(64, BigInt(seed)) }
-    this.s0 = splitmix64(state)
-    this.s1 = splitmix64(state)
-    this.s2 = splitmix64(state)
-    this.s3 = splitmix64(state)
+    const words = [splitmix64(state), splitmix64(state), splitmix64(state), splitmix64(state)]
+    const high = (word: bigint): number => Number(word >> 32n)
+    const low = (word: bigint): number => Number(word & 0xffffffffn)
+    this.h0 = high(words[0]!)
+    this.l0 = low(words[0]!)
+    this.h1 = high(words[1]!)
+    this.l1 = low(words[1]!)
+    this.h2 = high(words[2]!)
+    this.l2 = low(words[2]!)
+    this.h3 = high(words[3]!)
+    this.l3 = low(words[3]!)
+  }
+
+  /** One step of xoshiro256**; leaves the output in outHigh/outLow. */
+  private step(): void {
+    // result = rotl(s1 * 5, 7) * 9
+    let sum = this.l1 + ((this.l1 << 2) >>> 0)
+    let low = sum >>> 0
+    let high = (this.h1 + (((this.h1 << 2) | (this.l1 >>> 30)) >>> 0) + (sum > 0xffffffff ? 1 : 0)) >>> 0
+    const rotatedHigh = ((high << 7) | (low >>> 25)) >>> 0
+    const rotatedLow = ((low << 7) | (high >>> 25)) >>> 0
+    sum = rotatedLow + ((rotatedLow << 3) >>> 0)
+    low = sum >>> 0
+    high = (rotatedHigh + (((rotatedHigh << 3) | (rotatedLow >>> 29)) >>> 0) + (sum > 0xffffffff ? 1 : 0)) >>> 0
+    this.outHigh = high
+    this.outLow = low
+    // t = s1 << 17
+    const tHigh = ((this.h1 << 17) | (this.l1 >>> 15)) >>> 0
+    const tLow = (this.l1 << 17) >>> 0
+    this.h2 = (this.h2 ^ this.h0) >>> 0
+    this.l2 = (this.l2 ^ this.l0) >>> 0
+    this.h3 = (this.h3 ^ this.h1) >>> 0
+    this.l3 = (this.l3 ^ this.l1) >>> 0
+    this.h1 = (this.h1 ^ this.h2) >>> 0
+    this.l1 = (this.l1 ^ this.l2) >>> 0
+    this.h0 = (this.h0 ^ this.h3) >>> 0
+    this.l0 = (this.l0 ^ this.l3) >>> 0
+    this.h2 = (this.h2 ^ tHigh) >>> 0
+    this.l2 = (this.l2 ^ tLow) >>> 0
+    // s3 = rotl(s3, 45): swap the halves (32), then rotate by 13.
+    const h3 = this.l3
+    const l3 = this.h3
+    this.h3 = ((h3 << 13) | (l3 >>> 19)) >>> 0
+    this.l3 = ((l3 << 13) | (h3 >>> 19)) >>> 0
   }
 
   /** The next 64 random bits. */
   nextBits(): bigint {
-    const result = (rotl((this.s1 * 5n) & mask64, 7n) * 9n) & mask64
-    const t = (this.s1 << 17n) & mask64
-    this.s2 ^= this.s0
-    this.s3 ^= this.s1
-    this.s1 ^= this.s2
-    this.s0 ^= this.s3
-    this.s2 ^= t
-    this.s3 = rotl(this.s3, 45n)
-    return result
+    this.step()
+    return (BigInt(this.outHigh) << 32n) | BigInt(this.outLow)
   }
 
-  /** A uniform double in [0, 1) with 53 bits of precision. */
+  /** A uniform double in [0, 1) with 53 bits of precision: the top 53 bits of the next output. */
   next(): number {
-    return Number(this.nextBits() >> 11n) / 2 ** 53
+    this.step()
+    return (this.outHigh * 2 ** 21 + (this.outLow >>> 11)) / 2 ** 53
   }
 
   /** A uniform integer in [0, bound). */
@@ -112,6 +151,8 @@ export class Random {
 
   /** An independent stream for a named component, derived from this one's seed material. */
   fork(label: string): Random {
-    return new Random(this.s0 ^ this.s3 ^ labelHash(label))
+    const s0 = (BigInt(this.h0) << 32n) | BigInt(this.l0)
+    const s3 = (BigInt(this.h3) << 32n) | BigInt(this.l3)
+    return new Random(s0 ^ s3 ^ labelHash(label))
   }
 }
