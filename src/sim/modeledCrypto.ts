@@ -1,7 +1,8 @@
 /**
  * Modeled signatures, for simulations at a scale where real Ed25519 would dominate the run. A
- * modeled signature is a keyed hash: signature = SHA-256(secret || 0 || message) || SHA-256(secret
- * || 1 || message), and the public key is SHA-256("corridor.modeled-key" || secret). Only the
+ * modeled signature is a keyed hash: signature = SHA-512(secret || message), 64 bytes like an
+ * Ed25519 signature from one hash, and the public key is SHA-256("corridor.modeled-key" ||
+ * secret). The secret is a fixed 32 bytes, so secret and message cannot be split two ways. Only the
  * simulator, which derived every key, can verify: it looks the secret up by public key. So a
  * forged signature (made without the secret), an altered message and a transaction replayed on
  * another chain all fail, as with Ed25519, at a fraction of the cost. What a signature costs in
@@ -21,16 +22,18 @@ function digest(parts: readonly Uint8Array[]): Uint8Array {
 
 const keyTag = new TextEncoder().encode('corridor.modeled-key')
 
+function keyedHash(secret: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha512').update(secret).update(message).digest())
+}
+
 export function createModeledSigner(secretKey: Uint8Array): Signer {
+  if (secretKey.length !== 32) throw new RangeError(`a modeled secret key is 32 bytes, got ${secretKey.length}`)
   const publicKey = digest([keyTag, secretKey])
   registry.set(bytesToHex(publicKey), secretKey)
   return {
     publicKey,
     sign(message) {
-      const signature = new Uint8Array(64)
-      signature.set(digest([secretKey, new Uint8Array([0]), message]), 0)
-      signature.set(digest([secretKey, new Uint8Array([1]), message]), 32)
-      return signature
+      return keyedHash(secretKey, message)
     }
   }
 }
@@ -41,10 +44,8 @@ export const modeledVerifier: SignatureVerifier = {
     if (signature.length !== 64) return false
     const secret = registry.get(bytesToHex(publicKey))
     if (secret === undefined) return false
-    const first = digest([secret, new Uint8Array([0]), message])
-    for (let i = 0; i < 32; i++) if (first[i] !== signature[i]) return false
-    const second = digest([secret, new Uint8Array([1]), message])
-    for (let i = 0; i < 32; i++) if (second[i] !== signature[32 + i]) return false
+    const expected = keyedHash(secret, message)
+    for (let i = 0; i < 64; i++) if (expected[i] !== signature[i]) return false
     return true
   }
 }

@@ -141,6 +141,14 @@ const nativeSha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHas
 
 /** Blocks kept in the shared archive that serves catch-up. */
 const archiveBlocksMax = 4096
+/** Blocks kept in the archive below the lowest node's height. */
+const archiveMarginBlocks = 64
+/**
+ * Admitted transactions the process remembers (AdmissionCache). A transaction is in flight for
+ * seconds; the bound only keeps a long run's memory flat (an evicted one is verified again if it
+ * comes back, say as a Byzantine replay). At 2,000 transfers/s this is 50 s of them.
+ */
+const admissionEntriesMax = 100_000
 /** Client retries of a submission while its bank's node is down, every `retryMs`. */
 const submitRetriesMax = 600
 const retryMs = 500
@@ -177,6 +185,8 @@ export class Simulation {
   private nowMs = 0
   private highestHeight = 0
   private receiptsReadHeight = 0
+  /** Blocks below this height have left the archive. */
+  private archiveLowest = 1
   /** Events taken off the queue: the simulator's unit of work, for benchmarks. */
   private eventsProcessed = 0
   private faultCount = 0
@@ -198,7 +208,7 @@ export class Simulation {
     this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false, sha256: nativeSha256 })
     this.genesisEntries = this.genesis.entries
     const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
-    this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier })
+    this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier, entriesMax: admissionEntriesMax })
     this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
     this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
     this.consensusLimits = consensusLimitsOf(scenario)
@@ -313,6 +323,12 @@ export class Simulation {
     }
     const lowest = Math.min(...[...this.nodes.values()].map((node) => node.store.height))
     this.checkers.pruneBelow(lowest - 1)
+    // Catch-up serves a node from its own store height on, so blocks well below every node's
+    // height (a crashed node keeps its height in the store) are not asked for again; the margin
+    // covers a vote delayed in the network, which makes its receiver serve the sender's height.
+    const keepFrom = lowest - archiveMarginBlocks
+    for (let height = this.archiveLowest; height < keepFrom; height++) this.archive.delete(height)
+    if (keepFrom > this.archiveLowest) this.archiveLowest = keepFrom
     this.onProgress?.(this.nowMs, this.endMs, `height ${this.highestHeight} · ${this.countFinal()} final of ${this.submitted}`)
     if (this.nowMs + sampleMs <= this.endMs) this.queue.push(this.nowMs + sampleMs, { kind: 'sample' })
   }
@@ -420,17 +436,22 @@ export class Simulation {
           store.walSynced = store.wal.length
           this.onCommit(node, action.committed)
           break
-        case 'broadcast':
+        case 'broadcast': {
           store.walSynced = store.wal.length
-          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
+          // One input object for every receiver: inputs are never modified.
+          const input: NodeInput = { kind: 'consensusMessage', from: node.id, bytes: action.bytes }
+          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, input, verifyCost)
           break
+        }
         case 'send':
           store.walSynced = store.wal.length
           if (this.nodes.has(action.to)) this.send(node, action.to, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
           break
-        case 'gossipTransactions':
-          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, { kind: 'transactionBatch', from: node.id, bytes: action.bytes }, verifyCost * action.count)
+        case 'gossipTransactions': {
+          const input: NodeInput = { kind: 'transactionBatch', from: node.id, bytes: action.bytes }
+          for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, input, verifyCost * action.count)
           break
+        }
         case 'scheduleTimeout':
           this.queue.push(this.nowMs + action.durationMs, { kind: 'input', to: node.id, incarnation: node.incarnation, input: { kind: 'timeout', timeout: action.timeout as ReplicaTimeout }, cost: 0 })
           break

@@ -34,6 +34,8 @@ export class AdmissionCache {
   /** Admitted transactions by their signature's first 16 bytes, to recognize a known transaction in a new tuple. */
   private readonly bySignature = new Map<string, Admission & { ok: true }>()
   private readonly batches = new WeakMap<Uint8Array, readonly Admission[] | AdmissionError>()
+  /** Admitted block payloads by payload object; null for a payload that does not admit. */
+  private readonly payloads = new WeakMap<readonly Encodable[], readonly AdmittedTransaction[] | null>()
   /** Signature verifications actually performed (the rest were cache hits). */
   verifications = 0
   hits = 0
@@ -82,6 +84,30 @@ export class AdmissionCache {
     const admission = this.admitEnvelope(envelope)
     if (typeof tuple === 'object' && tuple !== null) this.byTuple.set(tuple, admission)
     return admission
+  }
+
+  /**
+   * Admits a block payload (a list of transaction tuples): its transactions, or undefined when one
+   * is malformed, forged or appears twice. Memoized per payload object: every replica of a process
+   * processes the same decoded payload (the result is shared, so callers must not modify it).
+   */
+  admitPayload(payload: readonly Encodable[]): readonly AdmittedTransaction[] | undefined {
+    const cached = this.payloads.get(payload)
+    if (cached !== undefined) return cached ?? undefined
+    const txs: AdmittedTransaction[] = []
+    const seen = new Set<string>()
+    let result: readonly AdmittedTransaction[] | null = txs
+    for (const tuple of payload) {
+      const admission = this.admitTuple(tuple)
+      if (!admission.ok || seen.has(admission.tx.id)) {
+        result = null
+        break
+      }
+      seen.add(admission.tx.id)
+      txs.push(admission.tx)
+    }
+    this.payloads.set(payload, result)
+    return result ?? undefined
   }
 
   /**

@@ -79,7 +79,8 @@ export class Mempool {
     while (index > 0 && queue[index - 1]!.tx.envelope.nonce > nonce) index--
     if (index > 0 && queue[index - 1]!.tx.envelope.nonce === nonce) return 'DUPLICATE_NONCE'
     const entry: Entry = { tx, encodedBytes, arrival: this.arrivals++, addedMs: nowMs }
-    queue.splice(index, 0, entry)
+    if (index === queue.length) queue.push(entry)
+    else queue.splice(index, 0, entry)
     this.byId.set(tx.id, entry)
     return undefined
   }

@@ -383,17 +383,9 @@ export class Replica {
   }
 
   /** Decodes and admits a block payload; undefined when any transaction is malformed, forged or repeated. */
-  private payloadTransactions(payload: Encodable): AdmittedTransaction[] | undefined {
+  private payloadTransactions(payload: Encodable): readonly AdmittedTransaction[] | undefined {
     if (!Array.isArray(payload) || payload.length > this.limits.blockTransactionsMax * 2) return undefined
-    const txs: AdmittedTransaction[] = []
-    const seen = new Set<string>()
-    for (const tuple of payload as readonly Encodable[]) {
-      const admission = this.admission.admitTuple(tuple)
-      if (!admission.ok || seen.has(admission.tx.id)) return undefined
-      seen.add(admission.tx.id)
-      txs.push(admission.tx)
-    }
-    return txs
+    return this.admission.admitPayload(payload as readonly Encodable[])
   }
 
   /**
