@@ -23,6 +23,8 @@ export interface ReplicaLimits {
   readonly gossipBatchBytesMax: number
   /** How long a proposer holds back a signer's transaction that follows a nonce gap (see Mempool.reap). */
   readonly nonceGapGraceMs: number
+  /** How far ahead of this validator's clock a proposed block's time may be. */
+  readonly blockTimeDriftMaxMs: number
 }
 
 export const defaultReplicaLimits: ReplicaLimits = {
@@ -33,7 +35,8 @@ export const defaultReplicaLimits: ReplicaLimits = {
   gossipBatchTransactionsMax: 1_000,
   gossipFlushMs: 10,
   gossipBatchBytesMax: 1024 * 1024,
-  nonceGapGraceMs: 3_000
+  nonceGapGraceMs: 3_000,
+  blockTimeDriftMaxMs: 5_000
 }
 
 export function checkReplicaLimits(overrides: Partial<ReplicaLimits> = {}, consensusMessageBytesMax = 4 * 1024 * 1024): ReplicaLimits {

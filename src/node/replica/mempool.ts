@@ -123,7 +123,18 @@ export class Mempool {
   removeCommitted(committed: Iterable<AdmittedTransaction>, lastNonceOf: (signer: string) => bigint): number {
     const signers = new Set<string>()
     let removed = 0
-    for (const tx of committed) signers.add(tx.signer)
+    for (const tx of committed) {
+      signers.add(tx.signer)
+      // A committed transaction leaves even if the ledger refused it without consuming its nonce.
+      const entry = this.byId.get(tx.id)
+      if (entry !== undefined) {
+        this.byId.delete(tx.id)
+        const queue = this.bySigner.get(tx.signer)!
+        queue.splice(queue.indexOf(entry), 1)
+        if (queue.length === 0) this.bySigner.delete(tx.signer)
+        removed++
+      }
+    }
     // Every signer with a committed transaction: its committed nonce makes anything at or below stale,
     // including transactions this mempool held that another proposer's block superseded.
     for (const signer of signers) {

@@ -87,16 +87,38 @@ t.test('a censoring proposer leaves transactions out, yet they finalize through 
   t.ok(byDbs.every((b) => b.transactions.length === 0), 'blocks proposed by the censor are empty')
 })
 
-t.test('a proposer replaying committed transactions gets REPLAY receipts and nothing moves twice', async (t) => {
+t.test('a proposer replaying committed transactions has its blocks refused; the others keep deciding and nothing moves twice', async (t) => {
   const cluster = new ReplicaCluster()
   cluster.replicas.get('bochk')!.setByzantine({ replayTransactions: true })
   const payments = generatePayments(cluster.network, { count: 40, seed: 5 })
   cluster.submit('icbc', payments)
-  cluster.run(() => cluster.stores.get('icbc')!.blocks.filter((b) => b.block.header.proposer === 'bochk' && b.height > 2).length >= 2)
-  const replays = cluster.stores.get('icbc')!.blocks.flatMap((b) => b.receipts).filter((r) => r.reason === 'REPLAY')
-  t.ok(replays.length > 0, `replayed transactions refused (${replays.length})`)
+  const start = cluster.replicas.get('icbc')!.height
+  t.ok(cluster.run(() => cluster.replicas.get('icbc')!.height >= start + 12), 'the chain keeps growing')
+  const blocks = cluster.stores.get('icbc')!.blocks
+  const byReplayer = blocks.filter((b) => b.block.header.proposer === 'bochk')
+  t.ok(byReplayer.every((b) => b.transactions.every((tx) => !b.receipts.some((r) => r.transactionId === tx.id && r.reason === 'REPLAY'))), 'no block with a replay was decided')
+  t.equal(blocks.flatMap((b) => b.receipts).filter((r) => r.reason === 'REPLAY').length, 0, 'no REPLAY receipt anywhere: replays never reach a block')
+  const ids = blocks.flatMap((b) => b.transactions.map((tx) => tx.id))
+  t.equal(new Set(ids).size, ids.length, 'every transaction committed once')
+  t.ok(cluster.replicas.get('icbc')!.consensus.metrics().missedProposals['bochk']! > 0 || byReplayer.every((b) => b.transactions.length === 0), "the replayer's proposals with replays went nowhere")
   t.same(checkConservation(cluster.replicas.get('icbc')!.ledgerState), [])
   agreeOnEveryHeight(t, cluster)
+})
+
+t.test('transactions the ledger would refuse without consuming a nonce never enter the mempool', async (t) => {
+  const cluster = new ReplicaCluster()
+  const { signTransaction } = await import('../../../../src/protocol/envelope.ts')
+  const { createPortableSigner } = await import('../../../../src/protocol/keys.ts')
+  const { encodeTransactionBody } = await import('../../../../src/ledger/transactions.ts')
+  const stranger = createPortableSigner(new Uint8Array(32).fill(9))
+  const body = encodeTransactionBody({ kind: 'transfer', recipient: 'icbc-corporate-0', token: 'icbc.CNY', amount: 1n })
+  const ghost = signTransaction({ chainId: cluster.network.chainId, signer: 'nobody', publicKey: stranger.publicKey, nonce: 1n, body }, stranger)
+  const result = cluster.submit('icbc', [ghost])[0]!
+  t.equal(!result.ok && result.code, 'UNKNOWN_ACCOUNT')
+  const impostor = signTransaction({ chainId: cluster.network.chainId, signer: 'icbc-corporate-1', publicKey: stranger.publicKey, nonce: 1n, body }, stranger)
+  const second = cluster.submit('icbc', [impostor])[0]!
+  t.equal(!second.ok && second.code, 'BAD_SIGNATURE', "a valid signature by a key that is not the signer's")
+  t.equal(cluster.replicas.get('icbc')!.mempoolSize, 0)
 })
 
 t.test('mempool: a transaction behind a nonce gap waits for the grace period, then goes', async (t) => {
