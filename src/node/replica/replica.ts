@@ -9,7 +9,7 @@
  * engine's application requests (prepare, process, finalize) itself, synchronously, so drivers
  * only see I/O.
  */
-import { bytesToHex } from '../../protocol/bytes.ts'
+import { bytesToHex, equalBytes } from '../../protocol/bytes.ts'
 import { encode, type Encodable } from '../../protocol/encoding.ts'
 import { transactionToTuple, type TransactionEnvelope } from '../../protocol/envelope.ts'
 import type { Signer, SignatureVerifier } from '../../protocol/keys.ts'
@@ -33,7 +33,7 @@ import {
   type WalRecord
 } from '../../consensus/index.ts'
 import { checkBlockHeader, commitBlock, executeBlock, type ExecutedBlock, type LedgerEvent, type Receipt } from '../../ledger/execute.ts'
-import { lastNonceOf, type LedgerState } from '../../ledger/state.ts'
+import { accountOf, lastNonceOf, type LedgerState } from '../../ledger/state.ts'
 import type { AdmittedTransaction } from '../../ledger/transactions.ts'
 import type { Admission, AdmissionCache } from './admission.ts'
 import { AdmissionError } from './admission.ts'
@@ -143,7 +143,7 @@ export class Replica {
   private ledger: LedgerState
   private byzantine: ReplicaByzantine
   private nowMs = 0
-  private outgoing: TransactionEnvelope[] = []
+  private outgoing: Array<{ readonly envelope: TransactionEnvelope; readonly encodedBytes: number }> = []
   private flushScheduled = false
   /** Executions of proposals at the current height, by block hash, reused when the block is decided. */
   private readonly pendingExecutions = new Map<string, { readonly executed: ExecutedBlock; readonly transactions: readonly AdmittedTransaction[] }>()
@@ -198,6 +198,11 @@ export class Replica {
     return this.mempool.size
   }
 
+  /** Whether a transaction is waiting in the mempool (for status queries). */
+  hasPending(id: string): boolean {
+    return this.mempool.has(id)
+  }
+
   get consensus(): ConsensusEngine {
     return this.engine
   }
@@ -217,11 +222,11 @@ export class Replica {
       const admission = this.admission.admitEnvelope(envelope)
       const refusal = this.addToMempool(admission)
       if (refusal === undefined) {
-        this.outgoing.push(envelope)
+        this.outgoing.push({ envelope, encodedBytes: admission.ok ? admission.encodedBytes : 0 })
         results.push({ ok: true, id: envelope.id })
       } else {
         this.counters.submitRefused[refusal.code] = (this.counters.submitRefused[refusal.code] ?? 0) + 1
-        results.push({ ok: false, id: admission.ok ? admission.tx.id : admission.id, code: refusal.code, message: refusal.message })
+        results.push({ ok: false, id: admission.ok ? admission.tx.id : admission.id, code: refusal.code, message: refusal.message ?? (admission.ok ? this.refusalMessage(refusal.code, admission.tx) : refusal.code) })
       }
     }
     const actions: ReplicaAction[] = []
@@ -257,11 +262,22 @@ export class Replica {
 
   // Transactions.
 
-  private addToMempool(admission: Admission): { code: string; message: string } | undefined {
+  private addToMempool(admission: Admission): { code: string; message?: string } | undefined {
     if (!admission.ok) return { code: admission.code, message: admission.message }
     const tx = admission.tx
+    // The ledger refuses a transaction from an unknown signer, or one signed with a key that is not
+    // the signer's, without consuming a nonce; let into the mempool, such a transaction would never
+    // leave it by nonce and could fill it. Refuse it here, against the committed ledger.
+    const account = accountOf(this.ledger, tx.signer)
+    if (account === undefined) return { code: 'UNKNOWN_ACCOUNT', message: `${tx.signer} has no account on this network` }
+    if (!equalBytes(account.publicKey, tx.envelope.publicKey)) return { code: 'BAD_SIGNATURE', message: `the transaction is signed with a key that is not ${tx.signer}'s` }
     const refusal: MempoolRefusal | undefined = this.mempool.add(tx, admission.encodedBytes, lastNonceOf(this.ledger, tx.signer), this.nowMs)
     if (refusal === undefined) return undefined
+    return { code: refusal }
+  }
+
+  /** Words for a mempool refusal, built only for client submissions (gossip needs only the code). */
+  private refusalMessage(code: string, tx: AdmittedTransaction): string {
     const messages: Record<MempoolRefusal, string> = {
       DUPLICATE: 'transaction is already waiting',
       STALE_NONCE: `nonce ${tx.envelope.nonce} of ${tx.signer} is not above its last committed nonce (a replay)`,
@@ -269,7 +285,7 @@ export class Replica {
       MEMPOOL_FULL: `the mempool holds ${this.limits.mempoolTransactionsMax} transactions; try again later`,
       SIGNER_QUEUE_FULL: `${tx.signer} already has ${this.limits.mempoolTransactionsPerSignerMax} transactions waiting`
     }
-    return { code: refusal, message: messages[refusal] }
+    return messages[code as MempoolRefusal] ?? code
   }
 
   private receiveBatch(from: string, bytes: Uint8Array): ReplicaAction[] {
@@ -298,11 +314,21 @@ export class Replica {
   private flush(): ReplicaAction[] {
     this.flushScheduled = false
     const actions: ReplicaAction[] = []
-    const batchMax = this.limits.gossipBatchTransactionsMax
-    for (let start = 0; start < this.outgoing.length; start += batchMax) {
-      const batch = this.outgoing.slice(start, start + batchMax)
-      actions.push({ kind: 'gossipTransactions', bytes: encode(batch.map(transactionToTuple)), count: batch.length })
+    // Batches are bounded by count and by bytes (with room for the array framing), so no honest
+    // batch is ever refused as oversized by a peer.
+    const bytesMax = this.limits.gossipBatchBytesMax - 16
+    let batch: Encodable[] = []
+    let batchBytes = 0
+    for (const { envelope, encodedBytes } of this.outgoing) {
+      if (batch.length > 0 && (batch.length >= this.limits.gossipBatchTransactionsMax || batchBytes + encodedBytes > bytesMax)) {
+        actions.push({ kind: 'gossipTransactions', bytes: encode(batch), count: batch.length })
+        batch = []
+        batchBytes = 0
+      }
+      batch.push(transactionToTuple(envelope))
+      batchBytes += encodedBytes
     }
+    if (batch.length > 0) actions.push({ kind: 'gossipTransactions', bytes: encode(batch), count: batch.length })
     this.outgoing = []
     return actions
   }
@@ -383,9 +409,33 @@ export class Replica {
   }
 
   /** Decodes and admits a block payload; undefined when any transaction is malformed, forged or repeated. */
-  private payloadTransactions(payload: Encodable): readonly AdmittedTransaction[] | undefined {
-    if (!Array.isArray(payload) || payload.length > this.limits.blockTransactionsMax * 2) return undefined
+  /**
+   * Admits a block payload. `transactionsMax` applies to proposals only: a decided block is
+   * certified by a quorum, and a node whose local limit is smaller must still apply it.
+   */
+  private payloadTransactions(payload: Encodable, transactionsMax = Number.MAX_SAFE_INTEGER): readonly AdmittedTransaction[] | undefined {
+    if (!Array.isArray(payload) || payload.length > transactionsMax) return undefined
     return this.admission.admitPayload(payload as readonly Encodable[])
+  }
+
+  /**
+   * Why an honest proposer could not have built this payload, or undefined. Every transaction must
+   * come from a signer with an account and its registered key, and carry a nonce above the
+   * signer's committed nonce and above any earlier one of the signer in the block: a replay, or a
+   * transaction the ledger would refuse without consuming a nonce, would otherwise ride in block
+   * after block (and overwrite the receipt of the transaction it replays).
+   */
+  private payloadProblem(txs: readonly AdmittedTransaction[]): string | undefined {
+    const lastInBlock = new Map<string, bigint>()
+    for (const tx of txs) {
+      const account = accountOf(this.ledger, tx.signer)
+      if (account === undefined) return `${tx.signer} has no account`
+      if (!equalBytes(account.publicKey, tx.envelope.publicKey)) return `${tx.id.slice(0, 16)} is not signed with ${tx.signer}'s key`
+      const floor = lastInBlock.get(tx.signer) ?? lastNonceOf(this.ledger, tx.signer)
+      if (tx.envelope.nonce <= floor) return `${tx.id.slice(0, 16)} replays nonce ${tx.envelope.nonce} of ${tx.signer}`
+      lastInBlock.set(tx.signer, tx.envelope.nonce)
+    }
+    return undefined
   }
 
   /**
@@ -396,8 +446,11 @@ export class Replica {
    */
   private processProposal(block: Block, blockHash: Uint8Array): boolean {
     if (checkBlockHeader(this.ledger, { height: block.header.height, timeMs: block.header.timeMs }) !== undefined) return false
-    const txs = this.payloadTransactions(block.payload)
-    if (txs === undefined) return false
+    // Block time is the ledger's clock for quota periods and structuring windows: a proposer must
+    // not move it ahead of the validators' clocks (and so reset a day's quotas early).
+    if (block.header.timeMs > this.nowMs + this.limits.blockTimeDriftMaxMs) return false
+    const txs = this.payloadTransactions(block.payload, this.limits.blockTransactionsMax)
+    if (txs === undefined || this.payloadProblem(txs) !== undefined) return false
     const key = bytesToHex(blockHash)
     if (!this.pendingExecutions.has(key)) {
       if (this.pendingExecutions.size >= pendingExecutionsMax) this.pendingExecutions.delete(this.pendingExecutions.keys().next().value as string)
