@@ -14,6 +14,7 @@ interface HeightRecord {
   readonly node: string
   readonly blockHash: string
   readonly stateRoot: string
+  readonly results: string | undefined
 }
 
 /** Violations kept at most; a run that breaks an invariant usually breaks it many times. */
@@ -35,12 +36,16 @@ export class ClusterCheckers {
   }
 
   /** Agreement and state root: every node commits the same block and reaches the same root at each height. */
-  onCommit(node: string, height: number, blockHash: Uint8Array, stateRoot: Uint8Array, atMs: number): void {
+  onCommit(node: string, height: number, blockHash: Uint8Array, stateRoot: Uint8Array, atMs: number, results?: string): void {
     const hash = bytesToHex(blockHash)
     const root = bytesToHex(stateRoot)
     const first = this.heights.get(height)
     if (first === undefined) {
-      if (height >= this.heightsPruneBelow) this.heights.set(height, { node, blockHash: hash, stateRoot: root })
+      if (height >= this.heightsPruneBelow) this.heights.set(height, { node, blockHash: hash, stateRoot: root, results })
+      return
+    }
+    if (first.blockHash === hash && first.stateRoot === root && results !== undefined && first.results !== undefined && results !== first.results) {
+      this.report({ invariant: 'state-root', atMs, node, height, message: `${node} and ${first.node} executed block ${hash.slice(0, 12)} at height ${height} to the same root but different receipts` })
       return
     }
     if (first.blockHash !== hash) {
@@ -75,6 +80,9 @@ interface PolicyView {
   readonly sanctionedJurisdictions: ReadonlySet<string>
   readonly outboundDeny: ReadonlySet<string>
   readonly inboundDeny: ReadonlySet<string>
+  /** Undefined when the policy has no allow list (every corridor not denied is open). */
+  readonly outboundAllow: ReadonlySet<string> | undefined
+  readonly inboundAllow: ReadonlySet<string> | undefined
   readonly crossBorderOnly: readonly RegExp[]
 }
 
@@ -110,19 +118,21 @@ export class PolicyChecker {
         sanctionedJurisdictions: new Set(stringList(field(document, 'sanctions', 'jurisdictions'))),
         outboundDeny: new Set(stringList(field(document, 'outbound', 'corridors', 'deny'))),
         inboundDeny: new Set(stringList(field(document, 'inbound', 'corridors', 'deny'))),
+        outboundAllow: Array.isArray(field(document, 'outbound', 'corridors', 'allow')) ? new Set(stringList(field(document, 'outbound', 'corridors', 'allow'))) : undefined,
+        inboundAllow: Array.isArray(field(document, 'inbound', 'corridors', 'allow')) ? new Set(stringList(field(document, 'inbound', 'corridors', 'allow'))) : undefined,
         crossBorderOnly: stringList(field(document, 'crossBorderOnlyTokens')).map(tokenPattern)
       })
     }
   }
 
   /** Why a settled payment breaks a rule, or undefined when it does not. */
-  check(payment: { payer: string; payee: string; payerJurisdiction: string; payeeJurisdiction: string; payerToken: string; payeeToken: string }): string | undefined {
+  check(payment: { payer: string; payee: string; payerJurisdiction: string; payeeJurisdiction: string; payerToken: string; payeeToken: string; payerBank?: string; payeeBank?: string }): string | undefined {
     const crossBorder = payment.payerJurisdiction !== payment.payeeJurisdiction
     for (const jurisdiction of [payment.payerJurisdiction, payment.payeeJurisdiction]) {
       const view = this.views.get(jurisdiction)
       if (view === undefined) continue
-      for (const party of [payment.payer, payment.payee]) {
-        if (view.sanctionedEntities.has(party)) return `${party} is sanctioned in ${jurisdiction}`
+      for (const party of [payment.payer, payment.payee, payment.payerBank, payment.payeeBank]) {
+        if (party !== undefined && view.sanctionedEntities.has(party)) return `${party} is sanctioned in ${jurisdiction}`
       }
       const counterparty = jurisdiction === payment.payerJurisdiction ? payment.payeeJurisdiction : payment.payerJurisdiction
       if (crossBorder && view.sanctionedJurisdictions.has(counterparty)) return `${counterparty} is sanctioned in ${jurisdiction}`
@@ -138,6 +148,14 @@ export class PolicyChecker {
       }
       if (this.views.get(payment.payeeJurisdiction)?.inboundDeny.has(payment.payerJurisdiction)) {
         return `${payment.payeeJurisdiction} denies inbound payments from ${payment.payerJurisdiction}`
+      }
+      const outboundAllow = this.views.get(payment.payerJurisdiction)?.outboundAllow
+      if (outboundAllow !== undefined && !outboundAllow.has(payment.payeeJurisdiction)) {
+        return `${payment.payerJurisdiction} allows outbound payments only to ${[...outboundAllow].join(', ')}`
+      }
+      const inboundAllow = this.views.get(payment.payeeJurisdiction)?.inboundAllow
+      if (inboundAllow !== undefined && !inboundAllow.has(payment.payerJurisdiction)) {
+        return `${payment.payeeJurisdiction} allows inbound payments only from ${[...inboundAllow].join(', ')}`
       }
     }
     return undefined

@@ -22,7 +22,7 @@ import {
   type WalRecord
 } from '../consensus/index.ts'
 import { buildGenesis, genesisValidators } from '../ledger/genesis.ts'
-import { restoreLedgerState, type LedgerState } from '../ledger/state.ts'
+import { fullStateDigest, restoreLedgerState, type LedgerState } from '../ledger/state.ts'
 import { formatAmount } from '../ledger/currency.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { createNativeVerifier } from '../platform/ed25519Native.ts'
@@ -94,6 +94,8 @@ interface Tracked {
   status: 'settled' | 'rejected' | 'pending'
   reason: string
   received: bigint | undefined
+  /** Refused by the node at admission: answered at once, never in a block, so no finality latency. */
+  refused: boolean
 }
 
 /**
@@ -140,7 +142,8 @@ export interface SimulationResult {
 const nativeSha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest())
 
 /** Blocks kept in the shared archive that serves catch-up. */
-const archiveBlocksMax = 4096
+/** Hard cap on the archive; a node further behind than this cannot catch up in simulation. */
+const archiveBlocksMax = 50_000
 /** Blocks kept in the archive below the lowest node's height. */
 const archiveMarginBlocks = 64
 /**
@@ -153,6 +156,8 @@ const admissionEntriesMax = 100_000
 const submitRetriesMax = 600
 const retryMs = 500
 const sampleMs = 1000
+/** Messages held for a paused node at most; beyond, they are lost, as in an overflowing socket buffer. */
+const pausedInboxEventsMax = 100_000
 
 export class Simulation {
   readonly scenario: Scenario
@@ -191,7 +196,10 @@ export class Simulation {
   private eventsProcessed = 0
   private faultCount = 0
   private submitted = 0
+  /** Time of the last fault event, start or end: when every fault with an end is over. */
   private lastFaultEndMs = 0
+  /** A network fault with no end and no later heal: liveness cannot be judged. */
+  private unendingFault: string | undefined
   private readonly endMs: number
 
   constructor(options: SimulationOptions) {
@@ -404,7 +412,7 @@ export class Simulation {
     const node = this.nodes.get(event.to)!
     if (node.down || node.replica === undefined || event.incarnation !== node.incarnation) return
     if (node.pausedUntil > this.nowMs) {
-      node.inbox.push(event)
+      if (node.inbox.length < pausedInboxEventsMax) node.inbox.push(event)
       return
     }
     // A node busy verifying signatures takes the next input when it is free (network.verifyCost).
@@ -485,9 +493,11 @@ export class Simulation {
     store.walSynced = store.wal.length
     if (!this.archive.has(committed.height)) {
       this.archive.set(committed.height, { block: committed.block, certificate: committed.certificate })
-      this.archive.delete(committed.height - archiveBlocksMax)
+      // Pruning follows the lowest node's store height (sample()); this only bounds a run in which
+      // a node stays down for good.
+      if (this.archive.size > archiveBlocksMax) this.archive.delete(this.archive.keys().next().value as number)
     }
-    this.checkers.onCommit(node.id, committed.height, committed.blockHash, committed.stateRoot, this.nowMs)
+    this.checkers.onCommit(node.id, committed.height, committed.blockHash, committed.stateRoot, this.nowMs, resultsDigest(committed))
     this.traceLine(`c|${node.id}|${committed.height}|${bytesToHex(committed.blockHash)}`)
     if (committed.height > this.highestHeight) {
       this.highestHeight = committed.height
@@ -513,7 +523,9 @@ export class Simulation {
           payerJurisdiction: tracked.info.payerJurisdiction,
           payeeJurisdiction: tracked.info.payeeJurisdiction,
           payerToken: `${tracked.info.payerBank}.${tracked.info.currency}`,
-          payeeToken: `${tracked.info.payeeBank}.${tracked.info.receivedCurrency}`
+          payeeToken: `${tracked.info.payeeBank}.${tracked.info.receivedCurrency}`,
+          payerBank: tracked.info.payerBank,
+          payeeBank: tracked.info.payeeBank
         })
         if (problem !== undefined) this.checkers.report({ invariant: 'policy', atMs: this.nowMs, node: node.id, height: committed.height, message: `transfer ${tracked.id.slice(0, 12)} settled although ${problem}` })
       }
@@ -528,7 +540,7 @@ export class Simulation {
     const id = submission.envelope.id
     if (attempt === 0) {
       this.submitted++
-      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, via: submission.via, finalMs: undefined, status: 'pending', reason: '', received: undefined })
+      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, via: submission.via, finalMs: undefined, status: 'pending', reason: '', received: undefined, refused: false })
       this.traceLine(`s|${id}|${this.nowMs}`)
     }
     if (node.down || node.replica === undefined || node.pausedUntil > this.nowMs) {
@@ -541,6 +553,7 @@ export class Simulation {
     if (!result.ok) {
       const tracked = this.tracked.get(id)!
       tracked.status = 'rejected'
+      tracked.refused = true
       tracked.reason = result.code
       tracked.finalMs = this.nowMs
       this.finalCount++
@@ -598,6 +611,10 @@ export class Simulation {
 
   private scheduleFault(fault: ScenarioFault): void {
     const node = (id: string): SimNode => this.nodes.get(id)!
+    if (('partition' in fault || 'delay' in fault || 'drop' in fault || 'duplicate' in fault) && fault.until === undefined) {
+      const healed = this.scenario.faults.some((other) => 'heal' in other && other.at >= fault.at)
+      if (!healed) this.unendingFault ??= `${Object.keys(fault).find((key) => key !== 'at' && key !== 'until')} at ${fault.at} ms`
+    }
     if ('crash' in fault) this.at(fault.at, `crash ${fault.crash}${fault.storage === 'intact' ? '' : ` (${fault.storage})`}`, () => this.crash(node(fault.crash), fault.storage))
     else if ('restart' in fault) this.at(fault.at, `restart ${fault.restart}`, () => node(fault.restart).down && this.boot(node(fault.restart)))
     else if ('pause' in fault) {
@@ -644,11 +661,26 @@ export class Simulation {
   // The end.
 
   private finish(): void {
+    const digests = new Map<number, { node: string; digest: string }>()
     for (const node of this.nodes.values()) {
-      if (node.replica !== undefined) this.checkers.checkLedger(node.id, node.replica.ledgerState, this.nowMs)
+      if (node.replica === undefined) continue
+      const ledger = node.replica.ledgerState
+      this.checkers.checkLedger(node.id, ledger, this.nowMs)
+      // The state root chains each block's writes; comparing whole states also catches a node that
+      // lost entries (say at a restart) which no later block happened to touch.
+      if (this.enabledInvariants.has('state-root')) {
+        const digest = bytesToHex(fullStateDigest(ledger))
+        const first = digests.get(ledger.height)
+        if (first === undefined) digests.set(ledger.height, { node: node.id, digest })
+        else if (first.digest !== digest) {
+          this.checkers.report({ invariant: 'state-root', atMs: this.nowMs, node: node.id, height: ledger.height, message: `${node.id} and ${first.node} hold different ledger states at height ${ledger.height} (full-state digests ${digest.slice(0, 12)} and ${first.digest.slice(0, 12)})` })
+        }
+      }
     }
     // Liveness: once the last fault is over, every node that is up must have caught up.
-    if (this.enabledInvariants.has('liveness') && this.lastFaultEndMs < this.scenario.duration) {
+    if (this.unendingFault !== undefined) {
+      this.events?.write({ t: this.nowMs, kind: 'note', note: `liveness not judged: the ${this.unendingFault} never ends` })
+    } else if (this.enabledInvariants.has('liveness') && this.lastFaultEndMs < this.scenario.duration) {
       const up = [...this.nodes.values()].filter((node) => !node.down)
       const top = Math.max(...up.map((node) => node.store.height))
       for (const node of up) {
@@ -693,6 +725,13 @@ export class Simulation {
     this.trace.update(line)
     this.trace.update('\n')
   }
+}
+
+/** What a block's receipts said, compact: the state root does not cover reason codes or reports. */
+function resultsDigest(committed: CommittedBlock): string {
+  let out = ''
+  for (const receipt of committed.receipts) out += `${receipt.status === 'settled' ? 'S' : receipt.reason}${receipt.reports.length > 0 ? `+${receipt.reports.length}` : ''},`
+  return out
 }
 
 function consensusLimitsOf(scenario: Scenario): Partial<ConsensusLimits> {

@@ -21,6 +21,8 @@ export interface TrackedTransfer {
   readonly status: 'settled' | 'rejected' | 'pending'
   readonly reason: string
   readonly received: bigint | undefined
+  /** Refused at admission: answered at once, no finality latency. */
+  readonly refused?: boolean
 }
 
 export interface RunOutcome {
@@ -101,8 +103,11 @@ export function summarize(outcome: RunOutcome): RunProducts {
     }
     if (t.finalMs !== undefined) {
       finalCount++
-      finalized.add(t.finalMs, t.finalMs - t.submitMs)
-      latencies.push(t.finalMs - t.submitMs)
+      // A refusal at admission is an answer, not finality: it would flatter the latency figures.
+      if (t.refused !== true) {
+        finalized.add(t.finalMs, t.finalMs - t.submitMs)
+        latencies.push(t.finalMs - t.submitMs)
+      }
     }
     if (t.status === 'settled') settled++
     else if (t.status === 'rejected') rejected[t.reason] = (rejected[t.reason] ?? 0) + 1

@@ -76,8 +76,6 @@ const consensus = z.strictObject({
   timeoutPropose: duration.optional(),
   timeoutPrevote: duration.optional(),
   timeoutPrecommit: duration.optional(),
-  /** Pause after a commit before the next height starts (CometBFT's timeout_commit). */
-  timeoutCommit: duration.optional(),
   blockTransactionsMax: z.number().int().positive().optional()
 })
 
@@ -183,7 +181,7 @@ const faultSchemas = {
       kinds: z.array(z.enum(['crash', 'pause', 'partition', 'delay', 'drop', 'duplicate'])).min(1),
       /** How long each drawn fault lasts before it is undone (crashed nodes restart). */
       recoverAfter: duration
-    })
+    }).refine((chaos) => chaos.recoverAfter <= chaos.every, { message: '`recoverAfter` must not exceed `every`: drawn faults would overlap and could take down more than f validators at once', path: ['recoverAfter'] })
   })
 } as const
 type FaultSchemas = typeof faultSchemas
@@ -270,7 +268,7 @@ export const scenarioSchema = z
      * block n times would dominate; the state-root check then only compares shared results.
      */
     execution: z.enum(['per-node', 'shared']).default('per-node'),
-    banks: z.array(bank).min(1).max(512),
+    banks: z.array(bank).min(1).max(128, 'at most 128 banks: the consensus engine allows 128 validators'),
     network: network.default({ latency: { default: 20 }, jitter: 0, drop: 0, duplicate: 0, verifyCost: 0 }),
     consensus: consensus.default({}),
     fx,

@@ -67,3 +67,35 @@ t.test('the independent policy check flags settled transfers that break sanction
   t.match(checker.check({ ...base, payeeJurisdiction: 'KP' }), /CN denies outbound payments to KP/)
   t.match(checker.check({ ...base, payeeJurisdiction: 'CN', payeeToken: 'boc.CNY' }), /icbc\.CNH may only be used cross-border in CN/)
 })
+
+t.test('checkers: the same block and root with different receipts is a violation', async (t) => {
+  const checkers = new ClusterCheckers(new Set(invariantNames))
+  const hash = (byte: number) => new Uint8Array(32).fill(byte)
+  checkers.onCommit('a', 5, hash(1), hash(2), 10, 'S,S,CC_QUOTA_EXCEEDED,')
+  checkers.onCommit('b', 5, hash(1), hash(2), 11, 'S,S,CC_QUOTA_EXCEEDED,')
+  t.ok(checkers.ok)
+  checkers.onCommit('c', 5, hash(1), hash(2), 12, 'S,S,S,')
+  t.match(checkers.violations[0]?.message, /c and a executed block 0101.* at height 5 to the same root but different receipts/)
+})
+
+t.test('policy check: corridor allow lists and sanctioned banks', async (t) => {
+  const checker = new PolicyChecker({ AE: { jurisdiction: 'AE', outbound: { corridors: { allow: ['CN', 'SG'] } }, sanctions: { entities: ['shadybank'] } } })
+  const base = { payer: 'enbd-co-1', payee: 'icbc-co-1', payerJurisdiction: 'AE', payeeJurisdiction: 'CN', payerToken: 'enbd.AED', payeeToken: 'icbc.CNY', payerBank: 'enbd', payeeBank: 'icbc' }
+  t.equal(checker.check(base), undefined)
+  t.match(checker.check({ ...base, payeeJurisdiction: 'HK' }), /AE allows outbound payments only to CN, SG/)
+  t.match(checker.check({ ...base, payeeBank: 'shadybank' }), /shadybank is sanctioned in AE/)
+})
+
+t.test('a network fault that never ends leaves liveness unjudged rather than falsely violated', async (t) => {
+  const result = await runScenarioFile('configs/scenarios/partition-heal.yaml', {
+    overrides: { duration: '10s', drain: '3s', faults: [{ at: '3s', partition: [['icbc', 'bochk'], ['enbd', 'dbs']] }], expect: { invariants: 'all' } }
+  })
+  t.same(result.report.summary.invariants.violations, [], 'no false liveness violation')
+  t.ok(result.report.summary.transfers.pending > 0, 'transfers are stuck behind the partition, as they must be')
+})
+
+t.test('chaos faults may not overlap', async (t) => {
+  const { parseScenario } = await import('../../../src/sim/scenario/schema.ts')
+  const raw = loadDataFile('configs/scenarios/crash-restart.yaml') as Record<string, unknown>
+  t.throws(() => parseScenario({ ...raw, faults: [{ chaos: { from: '1s', until: '20s', every: '2s', kinds: ['crash'], recoverAfter: '5s' } }] }, 'x.yaml'), /recoverAfter.*must not exceed `every`/)
+})
