@@ -3,8 +3,9 @@
  * instance is shared by everything in a process that checks consensus signatures (in a simulation:
  * every simulated validator), so a vote relayed ten times, or checked again in a certificate, costs
  * one verification. Only successes are cached, so a forged signature can never be remembered as
- * valid; the cache is bounded and evicts its oldest entry first.
+ * valid; the cache is bounded and forgets its older entries first.
  */
+import { BoundedCache } from '../protocol/boundedCache.ts'
 import { bytesToHex } from '../protocol/bytes.ts'
 import type { SignatureVerifier } from '../protocol/keys.ts'
 
@@ -15,7 +16,8 @@ export interface CachingVerifier extends SignatureVerifier {
 }
 
 export function createCachingVerifier(inner: SignatureVerifier, entriesMax = 200_000): CachingVerifier {
-  const verified = new Set<string>()
+  // Bounded with the older half forgotten in bulk: a Set used as a FIFO degrades in V8 (see BoundedCache).
+  const verified = new BoundedCache<string, true>(entriesMax)
   let misses = 0
   let hits = 0
   return {
@@ -27,10 +29,7 @@ export function createCachingVerifier(inner: SignatureVerifier, entriesMax = 200
       }
       misses++
       const ok = inner.verify(publicKey, message, signature)
-      if (ok) {
-        if (verified.size >= entriesMax) verified.delete(verified.values().next().value as string)
-        verified.add(key)
-      }
+      if (ok) verified.set(key, true)
       return ok
     },
     get misses() {

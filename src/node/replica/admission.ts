@@ -4,6 +4,7 @@
  * transaction's signature is verified once per process, however many replicas see it, and a batch
  * or block delivered as the same bytes object to many replicas is decoded once.
  */
+import { BoundedCache } from '../../protocol/boundedCache.ts'
 import { bytesToHex } from '../../protocol/bytes.ts'
 import { decode, type Encodable } from '../../protocol/encoding.ts'
 import { CorridorError } from '../../protocol/errors.ts'
@@ -21,18 +22,17 @@ export type Admission =
 export interface AdmissionCacheOptions {
   readonly chainId: string
   readonly verifier: SignatureVerifier
-  /** Admitted transactions remembered by id (oldest evicted first). */
+  /** Admitted transactions remembered (the older half forgotten in bulk; see BoundedCache). */
   readonly entriesMax?: number
 }
 
 export class AdmissionCache {
   readonly chainId: string
   private readonly verifier: SignatureVerifier
-  private readonly entriesMax: number
-  private readonly byId = new Map<string, Admission>()
+  private readonly byId: BoundedCache<string, Admission>
   private readonly byTuple = new WeakMap<object, Admission>()
   /** Admitted transactions by their signature's first 16 bytes, to recognize a known transaction in a new tuple. */
-  private readonly bySignature = new Map<string, Admission & { ok: true }>()
+  private readonly bySignature: BoundedCache<string, Admission & { ok: true }>
   private readonly batches = new WeakMap<Uint8Array, readonly Admission[] | AdmissionError>()
   /** Admitted block payloads by payload object; null for a payload that does not admit. */
   private readonly payloads = new WeakMap<readonly Encodable[], readonly AdmittedTransaction[] | null>()
@@ -43,7 +43,9 @@ export class AdmissionCache {
   constructor(options: AdmissionCacheOptions) {
     this.chainId = options.chainId
     this.verifier = options.verifier
-    this.entriesMax = options.entriesMax ?? 1_000_000
+    const entriesMax = options.entriesMax ?? 1_000_000
+    this.byId = new BoundedCache(entriesMax)
+    this.bySignature = new BoundedCache(entriesMax)
   }
 
   /** Admits an envelope that was built or decoded already (a client submission). */
@@ -157,9 +159,7 @@ export class AdmissionCache {
     // Only successes are remembered by id: a forged copy of a valid id must never hit the cache
     // (the signature is compared on every hit above).
     if (admission.ok) {
-      if (this.byId.size >= this.entriesMax) this.byId.delete(this.byId.keys().next().value as string)
       this.byId.set(id, admission)
-      if (this.bySignature.size >= this.entriesMax) this.bySignature.delete(this.bySignature.keys().next().value as string)
       this.bySignature.set(signatureKey(admission.tx.envelope.signature), admission)
     }
     return admission
