@@ -7,6 +7,8 @@ import { resolve } from 'node:path'
 import { describeMachine, machineInfo, type MachineInfo } from './machine.ts'
 import { writeSection } from './report.ts'
 import { ledgerPaymentsBenchmark } from './ledgerPayments.ts'
+import { simTransfersBenchmark } from './simTransfers.ts'
+import { simEventsBenchmark } from './simEvents.ts'
 
 export interface BenchmarkContext {
   readonly machine: MachineInfo
@@ -24,7 +26,7 @@ export interface Benchmark {
   run(context: BenchmarkContext): Promise<string>
 }
 
-const benchmarks: readonly Benchmark[] = [ledgerPaymentsBenchmark]
+const benchmarks: readonly Benchmark[] = [ledgerPaymentsBenchmark, simTransfersBenchmark, simEventsBenchmark]
 
 const reportPath = resolve(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md')
 
