@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { CommandGroup } from './main.ts'
+import { commandGroup } from './commandGroup.ts'
 import { loadGenesisFile } from '../config/genesis.ts'
 import { apply } from '../ledger/execute.ts'
 import { checkConservation } from '../ledger/invariants.ts'
@@ -127,21 +128,4 @@ function fail(message: string): number {
   return 2
 }
 
-export const ledgerCommands: CommandGroup = {
-  summary: 'the deposit-token ledger on its own: demo',
-  async run(args) {
-    const [command, ...rest] = args
-    switch (command) {
-      case 'demo':
-        return demo(rest)
-      case undefined:
-      case '--help':
-      case '-h':
-        process.stdout.write(usage)
-        return command === undefined ? 2 : 0
-      default:
-        process.stderr.write(`corridor ledger: unknown command '${command}'\n${usage}`)
-        return 2
-    }
-  }
-}
+export const ledgerCommands: CommandGroup = commandGroup('ledger', 'the deposit-token ledger on its own: demo', usage, { demo })

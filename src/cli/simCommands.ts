@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import type { CommandGroup } from './main.ts'
+import { commandGroup } from './commandGroup.ts'
 import { createProgress } from './progress.ts'
 import { runScenarioFile } from '../sim/run.ts'
 import { formatMs } from '../sim/report/svg.ts'
@@ -45,28 +46,11 @@ export function printSummary(summary: RunSummary, write: (line: string) => void)
   for (const failure of summary.expectations.failed) write(`    ${failure.metric}: expected ${failure.expected}, got ${failure.actual ?? 'nothing'}`)
 }
 
-export const simCommands: CommandGroup = {
-  summary: 'the simulator: run scenarios in virtual time',
-  async run(args) {
-    const [command, ...rest] = args
-    switch (command) {
-      case 'run':
-        return runCommand(rest)
-      case 'sweep':
-        return (await import('./simCampaignCommands.ts')).sweepCommand(rest)
-      case 'fuzz':
-        return (await import('./simCampaignCommands.ts')).fuzzCommand(rest)
-      case undefined:
-      case '--help':
-      case '-h':
-        process.stdout.write(usage)
-        return command === undefined ? 2 : 0
-      default:
-        process.stderr.write(`corridor sim: unknown command '${command}'\n${usage}`)
-        return 2
-    }
-  }
-}
+export const simCommands: CommandGroup = commandGroup('sim', 'the simulator: run scenarios in virtual time', usage, {
+  run: runCommand,
+  sweep: async (args) => (await import('./simCampaignCommands.ts')).sweepCommand(args),
+  fuzz: async (args) => (await import('./simCampaignCommands.ts')).fuzzCommand(args)
+})
 
 async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
