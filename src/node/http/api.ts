@@ -1,0 +1,244 @@
+/**
+ * The node's HTTP API on fastify. JSON in and out; amounts and nonces are decimal strings (bigint
+ * never goes through a JSON number); bytes are hex. Errors are `{ code, message }` with a 4xx or
+ * 5xx status; bodies are size-limited and validated with zod, and a body out of shape gets a 400
+ * naming the field. Every refusal is counted in `corridor_rejections_total{edge="http"}`.
+ *
+ *   POST /v1/transactions        { transactions: [hex wire bytes | { chainId, signer, publicKey, nonce, body, signature }] }
+ *   POST /v1/payments            { payer, payee, payerToken, payeeToken, amount, purpose?, documentRef?, fxProvider? }
+ *   GET  /v1/transactions/:id    pending | final (receipt, height) | unknown (404)
+ *   GET  /v1/accounts/:id/balances
+ *   GET  /v1/blocks/:height      block with its commit certificate; also /v1/blocks/latest
+ *   GET  /v1/validators
+ *   GET  /v1/health
+ *   GET  /metrics                Prometheus text format
+ */
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import { z } from 'zod'
+import type { Logger } from 'pino'
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts'
+import { decode, type Encodable } from '../../protocol/encoding.ts'
+import { CorridorError } from '../../protocol/errors.ts'
+import { decodeTransaction, transactionFromTuple, type TransactionEnvelope } from '../../protocol/envelope.ts'
+import { protocolLimits } from '../../protocol/limits.ts'
+import { isValidId } from '../../protocol/ids.ts'
+import { accountOf, balanceOf, lastNonceOf, tokenIdsOf } from '../../ledger/state.ts'
+import { peerIdOf } from '../io/peerIdentity.ts'
+import { formatPath } from '../../config/errors.ts'
+import type { NodeService } from '../service.ts'
+import type { StoredBlock } from '../store/index.ts'
+
+export interface HttpApiOptions {
+  /** Largest request body. @default 2 MiB */
+  readonly bodyBytesMax?: number
+  /** Transactions in one POST /v1/transactions at most. @default 1000 */
+  readonly transactionsPerRequestMax?: number
+}
+
+export const httpErrorCodes = [
+  'BAD_REQUEST',
+  'BODY_TOO_LARGE',
+  'MALFORMED_TRANSACTION',
+  'NOT_FOUND',
+  'UNKNOWN_TRANSACTION',
+  'UNKNOWN_ACCOUNT',
+  'UNKNOWN_CUSTOMER',
+  'BAD_PAYMENT',
+  'QUEUE_FULL',
+  'NOT_RUNNING',
+  'INTERNAL'
+] as const
+export type HttpErrorCode = (typeof httpErrorCodes)[number]
+
+const hex = (bytes: number): z.ZodString => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes * 2} hex digits`)
+const decimal = z.string().regex(/^[0-9]{1,20}$/, 'expected a non-negative integer as a decimal string')
+const idString = z.string().refine(isValidId, { message: "expected an id of 1-64 characters a-z, 0-9, '-', '_' or ':'" })
+const tokenString = z.string().regex(/^[a-z0-9][a-z0-9_:-]{0,63}\.[A-Z]{3}$/, 'expected a token id such as icbc.CNH')
+
+const jsonEnvelope = z.strictObject({
+  chainId: z.string().min(1).max(64),
+  signer: idString,
+  publicKey: hex(32),
+  nonce: decimal,
+  /** The canonical MessagePack bytes of the transaction body, hex. */
+  body: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected the encoded body as hex').max(protocolLimits.transactionBytesMax * 2),
+  signature: hex(64)
+})
+
+const paymentSchema = z.strictObject({
+  payer: idString,
+  payee: idString,
+  payerToken: tokenString,
+  payeeToken: tokenString,
+  amount: decimal.refine((value) => BigInt(value) > 0n, { message: 'expected an amount above zero' }),
+  purpose: z.string().min(1).max(protocolLimits.textLengthMax).optional(),
+  documentRef: z.string().min(1).max(protocolLimits.textLengthMax).optional(),
+  fxProvider: idString.optional()
+})
+
+class HttpError extends CorridorError<HttpErrorCode> {
+  readonly status: number
+  constructor(status: number, code: HttpErrorCode, message: string) {
+    super(code, message)
+    this.status = status
+  }
+}
+
+function parseBody<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const path = formatPath(issue.path)
+  throw new HttpError(400, 'BAD_REQUEST', `${path === '' ? 'body' : path}: ${issue.message}`)
+}
+
+function envelopeFromJson(value: z.output<typeof jsonEnvelope>): TransactionEnvelope {
+  const body: Encodable = decode(hexToBytes(value.body), { bytesMax: protocolLimits.transactionBytesMax })
+  return transactionFromTuple([value.chainId, value.signer, hexToBytes(value.publicKey), BigInt(value.nonce), body, hexToBytes(value.signature)])
+}
+
+/** Builds the API over a node (not listening: call `listen`, or `inject` in tests). */
+export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApiOptions = {}): FastifyInstance {
+  const bodyBytesMax = options.bodyBytesMax ?? 2 * 1024 * 1024
+  const transactionsMax = options.transactionsPerRequestMax ?? 1000
+  const log = logger.child({ module: 'http' })
+  const app = Fastify({ logger: false, bodyLimit: bodyBytesMax })
+  const submitSchema = z.strictObject({ transactions: z.array(z.union([z.string().max(protocolLimits.transactionBytesMax * 2), jsonEnvelope])).min(1).max(transactionsMax) })
+
+  const fail = (reply: FastifyReply, status: number, code: HttpErrorCode, message: string): FastifyReply => {
+    node.metrics.reject('http', code)
+    return reply.code(status).send({ code, message })
+  }
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HttpError) return fail(reply, error.status, error.code, error.message)
+    if (error instanceof CorridorError) {
+      const status = error.code === 'QUEUE_FULL' || error.code === 'NOT_RUNNING' ? 503 : error.code === 'UNKNOWN_CUSTOMER' ? 403 : 422
+      return fail(reply, status, (httpErrorCodes as readonly string[]).includes(error.code) ? (error.code as HttpErrorCode) : 'BAD_REQUEST', error.message)
+    }
+    const fastifyError = error as { statusCode?: number; code?: string; message?: string }
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'BODY_TOO_LARGE', `request body exceeds ${bodyBytesMax} bytes`)
+    if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return fail(reply, fastifyError.statusCode, 'BAD_REQUEST', fastifyError.message ?? 'bad request')
+    }
+    log.error({ err: error }, 'request failed')
+    return fail(reply, 500, 'INTERNAL', 'internal error')
+  })
+  app.setNotFoundHandler((request, reply) => fail(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`))
+
+  app.post('/v1/transactions', async (request) => {
+    const { transactions } = parseBody(submitSchema, request.body)
+    const envelopes: TransactionEnvelope[] = []
+    transactions.forEach((entry, index) => {
+      try {
+        envelopes.push(typeof entry === 'string' ? decodeTransaction(hexToBytes(entry)) : envelopeFromJson(entry))
+      } catch (error) {
+        throw new HttpError(400, 'MALFORMED_TRANSACTION', `transactions[${index}]: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    })
+    const results = await node.submit(envelopes)
+    return { results: results.map((result) => (result.ok ? { ok: true, id: result.id } : { ok: false, id: result.id ?? null, code: result.code, message: result.message })) }
+  })
+
+  app.post('/v1/payments', async (request, reply) => {
+    const body = parseBody(paymentSchema, request.body)
+    const result = await node.pay({ ...body, amount: BigInt(body.amount) })
+    if (!result.ok) return fail(reply, 422, 'BAD_PAYMENT', `${result.code}: ${result.message}`)
+    return reply.code(202).send({ id: result.id, status: 'pending' })
+  })
+
+  app.get<{ Params: { id: string } }>('/v1/transactions/:id', async (request, reply) => {
+    const id = request.params.id
+    if (!/^[0-9a-f]{64}$/.test(id)) return fail(reply, 400, 'BAD_REQUEST', 'id: expected a transaction id of 64 lowercase hex digits')
+    const status = await node.transactionStatus(id)
+    if (status.status === 'unknown') return fail(reply, 404, 'UNKNOWN_TRANSACTION', `no transaction ${id} is pending or final here`)
+    if (status.status === 'pending') return { id, status: 'pending' }
+    const receipt = status.receipt
+    return {
+      id,
+      status: 'final',
+      height: receipt.height,
+      receipt: {
+        status: receipt.status,
+        reason: receipt.reason,
+        message: receipt.message,
+        rule: receipt.rule,
+        received: receipt.received === null ? null : receipt.received.toString(),
+        index: receipt.index,
+        reports: receipt.reports
+      }
+    }
+  })
+
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id/balances', async (request, reply) => {
+    const id = request.params.id
+    if (!isValidId(id)) return fail(reply, 400, 'BAD_REQUEST', 'id: expected an account id')
+    const ledger = node.ledger()
+    const account = accountOf(ledger, id)
+    if (account === undefined) return fail(reply, 404, 'UNKNOWN_ACCOUNT', `no account ${id}`)
+    const balances: Record<string, string> = {}
+    for (const token of tokenIdsOf(ledger)) {
+      const amount = balanceOf(ledger, id, token)
+      if (amount !== 0n) balances[token] = amount.toString()
+    }
+    return { account: id, kind: account.kind, height: ledger.height, nonce: lastNonceOf(ledger, id).toString(), balances }
+  })
+
+  const blockView = (stored: StoredBlock): Record<string, unknown> => {
+    const header = stored.block.header
+    const payload = Array.isArray(stored.block.payload) ? (stored.block.payload as readonly Encodable[]) : []
+    return {
+      height: stored.height,
+      hash: bytesToHex(stored.blockHash),
+      header: {
+        chainId: header.chainId,
+        height: header.height,
+        timeMs: header.timeMs,
+        previousBlockHash: bytesToHex(header.previousBlockHash),
+        proposer: header.proposer,
+        payloadHash: bytesToHex(header.payloadHash),
+        appHash: bytesToHex(header.appHash)
+      },
+      transactions: payload.map((tuple) => {
+        try {
+          return transactionFromTuple(tuple).id
+        } catch {
+          return null
+        }
+      }),
+      certificate: {
+        height: stored.certificate.height,
+        round: stored.certificate.round,
+        blockHash: bytesToHex(stored.certificate.blockHash),
+        signatures: stored.certificate.signatures.map((s) => ({ validator: s.validator, signature: bytesToHex(s.signature) }))
+      }
+    }
+  }
+
+  app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request, reply) => {
+    const text = request.params.height
+    const tipHeight = node.ledger().height
+    const height = text === 'latest' ? tipHeight : /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN
+    if (!Number.isSafeInteger(height)) return fail(reply, 400, 'BAD_REQUEST', "height: expected a block height or 'latest'")
+    const stored = height >= 1 ? await node.loadBlock(height) : undefined
+    if (stored === undefined) return fail(reply, 404, 'NOT_FOUND', height === 0 ? 'no block has been committed yet' : `no block at height ${height} (tip ${tipHeight})`)
+    return blockView(stored)
+  })
+
+  app.get('/v1/validators', async () => ({
+    chainId: node.chainId,
+    validators: node.validatorList().map((v) => ({ id: v.id, publicKey: bytesToHex(v.publicKey), votingPower: v.power, peerId: peerIdOf(v.publicKey), address: v.address, api: v.api ?? null }))
+  }))
+
+  app.get('/v1/health', async () => {
+    const health = node.health()
+    return { ...health, running: node.isRunning(), stateRoot: bytesToHex(node.ledger().stateRoot) }
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', node.metrics.registry.contentType)
+    return node.metrics.text()
+  })
+
+  return app
+}

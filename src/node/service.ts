@@ -1,0 +1,584 @@
+/**
+ * The bank node: a replica driven by LevelDB, libp2p and timers.
+ *
+ * One writer. Every input — a peer's consensus message or transaction batch, a timeout, blocks
+ * loaded for a peer, a client submission — goes through one bounded queue and is processed
+ * serially: the replica steps, and its actions are performed in order. `persist` is a synced WAL
+ * append and `commit` a synced atomic batch, both awaited before the next action, so nothing
+ * leaves the node before the record that commits the validator to it (persist -> send -> apply).
+ * Sends are handed to libp2p in order and not awaited: a message lost to a dropped connection is
+ * what consensus tolerates (timeouts, catch-up).
+ *
+ * Bounds: the queue holds `inputQueueMax` network inputs; beyond, peer input is dropped (counted,
+ * consensus recovers it) and submissions are refused with QUEUE_FULL. Timeouts and loaded blocks
+ * are never dropped: the engine schedules a bounded number of them.
+ *
+ * Shape: options with documented defaults, components, a factory (`createNodeService`) and
+ * start/stop, like the transport.
+ */
+import type { Logger } from 'pino'
+import { assert } from '../protocol/assert.ts'
+import { CorridorError } from '../protocol/errors.ts'
+import { signTransaction, type TransactionEnvelope } from '../protocol/envelope.ts'
+import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
+import {
+  createCachingVerifier,
+  createValidatorSet,
+  describeEvidence,
+  type ConsensusLimits,
+  type ConsensusStatus,
+  type ValidatorSet,
+  type WalRecord
+} from '../consensus/index.ts'
+import { defaultConsensusLimits } from '../consensus/limits.ts'
+import type { GenesisDocument } from '../ledger/genesis.ts'
+import { lastNonceOf, type LedgerState } from '../ledger/state.ts'
+import { encodeTransactionBody } from '../ledger/transactions.ts'
+import { createNativeSigner, createNativeVerifier } from '../platform/ed25519Native.ts'
+import { AdmissionCache } from './replica/admission.ts'
+import type { ReplicaLimits } from './replica/limits.ts'
+import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaInput, type SubmitResult } from './replica/replica.ts'
+import { createTransport, peerIdOf, type Transport, type TransportHandlers, type TransportOptions, type TransportComponents, type GossipTopicName } from './io/transport.ts'
+import { LogThrottle } from './io/transportLogger.ts'
+import { LevelStore, type StoredBlock, type StoredReceipt } from './store/index.ts'
+import { NodeMetrics, type RejectionEdge } from './metrics.ts'
+import type { ValidatorEndpoint } from './config.ts'
+
+export const nodeErrorCodes = ['QUEUE_FULL', 'NOT_RUNNING', 'UNKNOWN_CUSTOMER', 'BAD_PAYMENT'] as const
+export type NodeErrorCode = (typeof nodeErrorCodes)[number]
+
+export class NodeError extends CorridorError<NodeErrorCode> {
+  constructor(code: NodeErrorCode, message: string) {
+    super(code, message)
+    this.name = 'NodeError'
+  }
+}
+
+export interface NodeServiceOptions {
+  readonly validatorId: string
+  readonly secretKey: Uint8Array
+  readonly genesisDocument: GenesisDocument
+  /** The height-0 state built from the genesis document. */
+  readonly genesis: LedgerState
+  readonly validators: readonly ValidatorEndpoint[]
+  /** Where LevelDB lives. */
+  readonly dataDir: string
+  readonly listen: string
+  /** Customers the bank signs payments for. @default none */
+  readonly customerSigners?: ReadonlyMap<string, Signer>
+  /** Peer inputs and submissions waiting at most; beyond, peer input is dropped and submissions refused. @default 20_000 */
+  readonly inputQueueMax?: number
+  /** Submissions remembered for the finality latency histogram (oldest forgotten first). @default 200_000 */
+  readonly trackedSubmissionsMax?: number
+  readonly replicaLimits?: Partial<ReplicaLimits>
+  readonly consensusLimits?: Partial<ConsensusLimits>
+  /** Transport overrides (limits, gossip tuning). @default the transport's defaults */
+  readonly transport?: Partial<Pick<TransportOptions, 'limits' | 'gossip'>>
+}
+
+export interface NodeServiceComponents {
+  /** The node's logger; each module logs through a child with its name. */
+  readonly logger: Logger
+  /** @default createTransport (libp2p) */
+  readonly createTransport?: (options: TransportOptions, components: TransportComponents) => Transport
+  /** Wall clock in ms. @default Date.now */
+  readonly now?: () => number
+  /** Called when the node hits an error it cannot continue from (a store write failed). */
+  readonly onFatal?: (error: unknown) => void
+}
+
+export interface PaymentRequest {
+  readonly payer: string
+  readonly payee: string
+  readonly payerToken: string
+  readonly payeeToken: string
+  readonly amount: bigint
+  readonly purpose?: string | undefined
+  readonly documentRef?: string | undefined
+  readonly fxProvider?: string | undefined
+}
+
+export type TransactionStatus =
+  | { readonly status: 'pending' }
+  | { readonly status: 'final'; readonly receipt: StoredReceipt }
+  | { readonly status: 'unknown' }
+
+export interface NodeHealth {
+  readonly validatorId: string
+  readonly height: number
+  readonly round: number
+  readonly step: string
+  readonly peers: number
+  readonly validators: number
+  readonly mempoolTransactions: number
+  readonly inputQueueInputs: number
+  /** Seconds since the last committed block's time (since genesis time at height 0). */
+  readonly lastBlockAgeSeconds: number
+}
+
+type QueueItem =
+  | { readonly kind: 'step'; readonly input: StepInput; readonly bounded: boolean }
+  | { readonly kind: 'submit'; readonly envelopes: readonly TransactionEnvelope[]; readonly resolve: (results: SubmitResult[]) => void }
+  | { readonly kind: 'pay'; readonly request: PaymentRequest; readonly resolve: (result: SubmitResult) => void; readonly reject: (error: unknown) => void }
+
+type StepInput = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
+
+const logThrottleIntervalMs = 10_000
+
+export interface NodeService {
+  readonly validatorId: string
+  readonly metrics: NodeMetrics
+  start(): Promise<void>
+  /** Stops taking input, finishes the queue, then closes libp2p and LevelDB. */
+  stop(): Promise<void>
+  isRunning(): boolean
+  /** Submits signed transactions; resolves once the replica admitted or refused each. */
+  submit(envelopes: readonly TransactionEnvelope[]): Promise<SubmitResult[]>
+  /** Signs a payment for one of the bank's customers (next nonce) and submits it. */
+  pay(request: PaymentRequest): Promise<SubmitResult>
+  transactionStatus(id: string): Promise<TransactionStatus>
+  loadBlock(height: number): Promise<StoredBlock | undefined>
+  ledger(): LedgerState
+  validatorList(): readonly ValidatorEndpoint[]
+  consensusStatus(): ConsensusStatus
+  health(): NodeHealth
+  listenAddresses(): string[]
+  readonly chainId: string
+  readonly genesisDocument: GenesisDocument
+}
+
+export function createNodeService(options: NodeServiceOptions, components: NodeServiceComponents): NodeService {
+  return new ReplicaNodeService(options, components)
+}
+
+class ReplicaNodeService implements NodeService {
+  readonly validatorId: string
+  readonly chainId: string
+  readonly genesisDocument: GenesisDocument
+  readonly metrics: NodeMetrics
+  readonly #options: NodeServiceOptions
+  readonly #logger: Logger
+  readonly #consensusLog: Logger
+  readonly #storeLog: Logger
+  readonly #now: () => number
+  readonly #onFatal: (error: unknown) => void
+  readonly #makeTransport: NonNullable<NodeServiceComponents['createTransport']>
+  readonly #inputQueueMax: number
+  readonly #trackedMax: number
+  readonly #validatorSet: ValidatorSet
+  readonly #validatorByPeer = new Map<string, string>()
+  readonly #peerByValidator = new Map<string, string>()
+  readonly #throttle: LogThrottle
+  readonly #consensusVerifier: SignatureVerifier
+  readonly #admission: AdmissionCache
+  readonly #queue: QueueItem[] = []
+  #queueHead = 0
+  #boundedInQueue = 0
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  readonly #submittedAt = new Map<string, number>()
+  readonly #nextNonce = new Map<string, bigint>()
+  #store: LevelStore | undefined
+  #replica: Replica | undefined
+  #transport: Transport | undefined
+  #state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
+  #pumping: Promise<void> | undefined
+
+  constructor(options: NodeServiceOptions, components: NodeServiceComponents) {
+    this.#options = options
+    this.validatorId = options.validatorId
+    this.chainId = options.genesisDocument.chainId
+    this.genesisDocument = options.genesisDocument
+    this.#logger = components.logger.child({ module: 'node' })
+    this.#consensusLog = components.logger.child({ module: 'consensus' })
+    this.#storeLog = components.logger.child({ module: 'store' })
+    this.#now = components.now ?? Date.now
+    this.#onFatal = components.onFatal ?? (() => {})
+    this.#makeTransport = components.createTransport ?? createTransport
+    this.#inputQueueMax = options.inputQueueMax ?? 20_000
+    this.#trackedMax = options.trackedSubmissionsMax ?? 200_000
+    assert(this.#inputQueueMax >= 1 && this.#trackedMax >= 1, 'queue bounds are positive')
+    this.#throttle = new LogThrottle(logThrottleIntervalMs, this.#now)
+    this.#validatorSet = createValidatorSet(options.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.power })))
+    for (const validator of options.validators) {
+      const peerId = peerIdOf(validator.publicKey)
+      this.#validatorByPeer.set(peerId, validator.id)
+      this.#peerByValidator.set(validator.id, peerId)
+    }
+    // Native Ed25519 behind the caches: each signature is verified once per process.
+    this.#consensusVerifier = createCachingVerifier(createNativeVerifier())
+    this.#admission = new AdmissionCache({ chainId: this.chainId, verifier: createNativeVerifier() })
+    this.metrics = new NodeMetrics(options.validatorId, {
+      transportCounters: () => this.#transport?.counters,
+      peers: () => (this.#transport?.isRunning() === true ? this.#transport.peers().length : 0),
+      mempoolTransactions: () => this.#replica?.mempoolSize ?? 0,
+      round: () => this.#replica?.consensus.status().round ?? 0,
+      inputQueueLength: () => this.#queue.length - this.#queueHead
+    })
+  }
+
+  isRunning(): boolean {
+    return this.#state === 'running'
+  }
+
+  async start(): Promise<void> {
+    assert(this.#state === 'created', 'a node service starts once')
+    this.#state = 'starting'
+    const options = this.#options
+    const limits = { ...defaultConsensusLimits, ...options.consensusLimits }
+    const store = await LevelStore.open({ path: options.dataDir, genesis: options.genesis, consensusLimits: limits })
+    this.#store = store
+    const recovered = store.recovered
+    this.#storeLog.info({ height: recovered.tip.height, walRecords: recovered.wal.length, walDropped: recovered.walDropped, dataDir: options.dataDir }, 'store recovered')
+    if (recovered.walDropped > 0) this.#storeLog.warn({ walDropped: recovered.walDropped }, 'torn WAL tail dropped')
+    this.#replica = new Replica({
+      chainId: this.chainId,
+      validatorId: this.validatorId,
+      signer: createNativeSigner(options.secretKey),
+      validatorSet: this.#validatorSet,
+      consensusVerifier: this.#consensusVerifier,
+      admission: this.#admission,
+      ledger: recovered.ledger,
+      tip: recovered.tip,
+      wal: recovered.wal as WalRecord[],
+      ...(options.replicaLimits === undefined ? {} : { limits: options.replicaLimits }),
+      ...(options.consensusLimits === undefined ? {} : { consensusLimits: options.consensusLimits })
+    })
+    this.metrics.height.set(recovered.tip.height)
+    const handlers: TransportHandlers = {
+      onMessage: (topic, bytes, fromPeer) => this.#onPeerMessage(topic, bytes, fromPeer),
+      onDirect: (bytes, fromPeer) => this.#onPeerMessage('consensus', bytes, fromPeer),
+      // Catch-up runs on the engine's own block requests and responses (docs/consensus.md).
+      onRequest: async () => {
+        throw new Error('this node serves no sync requests')
+      }
+    }
+    const transport = this.#makeTransport(
+      {
+        chainId: this.chainId,
+        secretKey: options.secretKey,
+        validators: options.validators.map((v) => ({ publicKey: v.publicKey, addresses: v.id === this.validatorId ? [] : [v.address] })),
+        listenAddresses: [options.listen],
+        ...(options.transport?.limits === undefined ? {} : { limits: options.transport.limits }),
+        ...(options.transport?.gossip === undefined ? {} : { gossip: options.transport.gossip })
+      },
+      { handlers, logger: this.#logger.child({ module: 'transport' }), now: this.#now }
+    )
+    this.#transport = transport
+    try {
+      await transport.start()
+    } catch (error) {
+      await store.close().catch(() => {})
+      this.#state = 'stopped'
+      throw error
+    }
+    this.#state = 'running'
+    this.#logger.info({ height: recovered.tip.height, listen: transport.listenAddresses() }, 'node started')
+    this.#enqueue({ kind: 'step', input: { kind: 'start' }, bounded: false })
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return
+    if (this.#state === 'created') {
+      this.#state = 'stopped'
+      return
+    }
+    this.#state = 'stopping'
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
+    // Finish what was queued: a commit half performed is not an option; a queued peer message is cheap.
+    while (this.#pumping !== undefined) await this.#pumping
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const item = this.#queue[i]!
+      if (item.kind === 'submit') item.resolve(item.envelopes.map((envelope) => ({ ok: false, id: envelope.id, code: 'NOT_RUNNING', message: 'the node is stopping' })))
+      else if (item.kind === 'pay') item.reject(new NodeError('NOT_RUNNING', 'the node is stopping'))
+    }
+    this.#queue.length = 0
+    this.#queueHead = 0
+    await this.#transport?.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'transport stop failed'))
+    await this.#store?.close().catch((error: unknown) => this.#storeLog.error({ err: error }, 'store close failed'))
+    this.#state = 'stopped'
+    this.#logger.info({ height: this.#replica?.height }, 'node stopped')
+  }
+
+  // Inputs.
+
+  submit(envelopes: readonly TransactionEnvelope[]): Promise<SubmitResult[]> {
+    if (this.#state !== 'running') return Promise.reject(new NodeError('NOT_RUNNING', 'the node is not running'))
+    if (this.#boundedInQueue >= this.#inputQueueMax) {
+      this.metrics.reject('queue', 'QUEUE_FULL')
+      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#inputQueueMax} inputs waiting; try again shortly`))
+    }
+    return new Promise((resolve) => this.#enqueue({ kind: 'submit', envelopes, resolve }))
+  }
+
+  pay(request: PaymentRequest): Promise<SubmitResult> {
+    if (this.#state !== 'running') return Promise.reject(new NodeError('NOT_RUNNING', 'the node is not running'))
+    if (!(this.#options.customerSigners?.has(request.payer) ?? false)) {
+      return Promise.reject(new NodeError('UNKNOWN_CUSTOMER', `${request.payer} is not a customer whose key this node holds`))
+    }
+    if (this.#boundedInQueue >= this.#inputQueueMax) {
+      this.metrics.reject('queue', 'QUEUE_FULL')
+      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#inputQueueMax} inputs waiting; try again shortly`))
+    }
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'pay', request, resolve, reject }))
+  }
+
+  #onPeerMessage(topic: GossipTopicName, bytes: Uint8Array, fromPeer: string): void {
+    const from = this.#validatorByPeer.get(fromPeer)
+    const edge: RejectionEdge = topic === 'consensus' ? 'consensus' : 'gossip'
+    if (from === undefined) {
+      // The transport admits validators only; a second check costs nothing.
+      this.#rejected(edge, 'NOT_VALIDATOR', fromPeer)
+      return
+    }
+    if (this.#state !== 'running') return
+    if (this.#boundedInQueue >= this.#inputQueueMax) {
+      this.#rejected('queue', 'QUEUE_FULL', from)
+      return
+    }
+    const input: StepInput = topic === 'consensus' ? { kind: 'consensusMessage', from, bytes } : { kind: 'transactionBatch', from, bytes }
+    this.#enqueue({ kind: 'step', input, bounded: true })
+  }
+
+  #enqueue(item: QueueItem): void {
+    if (item.kind !== 'step' || item.bounded) this.#boundedInQueue++
+    this.#queue.push(item)
+    if (this.#pumping === undefined) this.#pumping = this.#pump()
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queueHead < this.#queue.length) {
+        const item = this.#queue[this.#queueHead]!
+        this.#queue[this.#queueHead] = undefined as never
+        this.#queueHead++
+        if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+          this.#queue.splice(0, this.#queueHead)
+          this.#queueHead = 0
+        }
+        if (item.kind !== 'step' || item.bounded) this.#boundedInQueue--
+        await this.#process(item)
+      }
+    } catch (error) {
+      // A store write failed: the node cannot know what is durable. Stop, as an assertion would.
+      this.#logger.fatal({ err: error }, 'node failed; stopping')
+      this.#pumping = undefined
+      this.#onFatal(error)
+      return
+    }
+    this.#pumping = undefined
+  }
+
+  async #process(item: QueueItem): Promise<void> {
+    const replica = this.#replica
+    assert(replica !== undefined, 'the replica exists while the queue runs')
+    const nowMs = this.#now()
+    switch (item.kind) {
+      case 'step':
+        return this.#perform(replica.step({ ...item.input, nowMs } as ReplicaInput))
+      case 'submit': {
+        const { results, actions } = replica.submit(item.envelopes, nowMs)
+        this.#afterSubmit(results, nowMs)
+        item.resolve(results)
+        return this.#perform(actions)
+      }
+      case 'pay': {
+        let envelope: TransactionEnvelope
+        try {
+          envelope = this.#signPayment(item.request, replica.ledgerState)
+        } catch (error) {
+          item.reject(error)
+          return
+        }
+        const { results, actions } = replica.submit([envelope], nowMs)
+        const result = results[0]!
+        if (!result.ok && result.code !== 'DUPLICATE') this.#nextNonce.delete(item.request.payer)
+        this.#afterSubmit(results, nowMs)
+        item.resolve(result)
+        return this.#perform(actions)
+      }
+    }
+  }
+
+  #afterSubmit(results: readonly SubmitResult[], nowMs: number): void {
+    for (const result of results) {
+      if (result.ok) {
+        if (this.#submittedAt.size >= this.#trackedMax) this.#submittedAt.delete(this.#submittedAt.keys().next().value as string)
+        this.#submittedAt.set(result.id, nowMs)
+      } else {
+        this.metrics.reject('admission', result.code)
+      }
+    }
+  }
+
+  #signPayment(request: PaymentRequest, ledger: LedgerState): TransactionEnvelope {
+    const signer = this.#options.customerSigners?.get(request.payer)
+    if (signer === undefined) throw new NodeError('UNKNOWN_CUSTOMER', `${request.payer} is not a customer whose key this node holds`)
+    const currencyOf = (token: string): string => token.slice(token.indexOf('.') + 1)
+    const fxProvider = request.fxProvider ?? (currencyOf(request.payerToken) !== currencyOf(request.payeeToken) ? this.genesisDocument.fxProviders[0]?.id : undefined)
+    let body
+    try {
+      body = encodeTransactionBody({
+        kind: 'payment',
+        payee: request.payee,
+        payerToken: request.payerToken,
+        payeeToken: request.payeeToken,
+        amount: request.amount,
+        purpose: request.purpose,
+        documentRef: request.documentRef,
+        fxProvider
+      })
+    } catch (error) {
+      throw new NodeError('BAD_PAYMENT', error instanceof Error ? error.message : String(error))
+    }
+    // Nonces: above the ledger's last one and above the last this node handed out (payments in flight).
+    const committed = lastNonceOf(ledger, request.payer)
+    const local = this.#nextNonce.get(request.payer) ?? 0n
+    const nonce = (committed >= local ? committed : local) + 1n
+    this.#nextNonce.set(request.payer, nonce)
+    if (this.#nextNonce.size > this.#trackedMax) this.#nextNonce.delete(this.#nextNonce.keys().next().value as string)
+    return signTransaction({ chainId: this.chainId, signer: request.payer, publicKey: signer.publicKey, nonce, body }, signer)
+  }
+
+  // Actions, in order.
+
+  async #perform(actions: readonly ReplicaAction[]): Promise<void> {
+    const store = this.#store!
+    const transport = this.#transport!
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!
+      switch (action.kind) {
+        case 'persist': {
+          // Consecutive records go in one synced batch: one fsync, the same guarantee.
+          const records = [action]
+          while (i + 1 < actions.length && actions[i + 1]!.kind === 'persist') records.push(actions[++i] as typeof action)
+          const started = performance.now()
+          await store.appendWal(records)
+          this.metrics.storeWriteSeconds.observe({ kind: 'wal' }, (performance.now() - started) / 1000)
+          break
+        }
+        case 'commit': {
+          const started = performance.now()
+          await store.commitBlock(action.committed)
+          this.metrics.storeWriteSeconds.observe({ kind: 'block' }, (performance.now() - started) / 1000)
+          this.#onCommitted(action.committed)
+          break
+        }
+        case 'broadcast':
+          if (this.#state === 'running') this.#publish(transport, 'consensus', action.bytes)
+          break
+        case 'send': {
+          const peerId = this.#peerByValidator.get(action.to)
+          if (peerId === undefined || this.#state !== 'running') break
+          transport.send(peerId, action.bytes).catch((error: unknown) => {
+            this.#throttle.maybeLog(`send:${action.to}`, (suppressed) => this.#logger.debug({ to: action.to, err: (error as Error).message, suppressed }, 'direct send failed'))
+          })
+          break
+        }
+        case 'gossipTransactions':
+          if (this.#state === 'running') this.#publish(transport, 'transactions', action.bytes)
+          break
+        case 'scheduleTimeout': {
+          if (this.#state !== 'running' && this.#state !== 'starting') break
+          const timer = setTimeout(() => {
+            this.#timers.delete(timer)
+            if (this.#state === 'running') this.#enqueue({ kind: 'step', input: { kind: 'timeout', timeout: action.timeout }, bounded: false })
+          }, action.durationMs)
+          this.#timers.add(timer)
+          break
+        }
+        case 'loadBlocks': {
+          const blocks = await store.loadBlocks(action.fromHeight, action.count)
+          this.#enqueue({ kind: 'step', input: { kind: 'blocksLoaded', to: action.to, blocks }, bounded: false })
+          break
+        }
+        case 'evidence':
+          this.metrics.evidence.inc()
+          this.#consensusLog.warn({ evidence: describeEvidence(action.evidence) }, 'misbehaviour detected')
+          await store.saveEvidence(action.evidence)
+          break
+        case 'messageVerdict':
+          if (action.verdict === 'reject') this.#rejected(action.code === 'BATCH_MALFORMED' ? 'gossip' : 'consensus', action.code ?? 'REJECTED', action.from)
+          break
+      }
+    }
+  }
+
+  #publish(transport: Transport, topic: GossipTopicName, bytes: Uint8Array): void {
+    transport.publish(topic, bytes).catch((error: unknown) => {
+      this.#throttle.maybeLog(`publish:${topic}`, (suppressed) => this.#logger.debug({ topic, err: (error as Error).message, suppressed }, 'publish failed'))
+    })
+  }
+
+  #onCommitted(committed: CommittedBlock): void {
+    const nowMs = this.#now()
+    this.metrics.height.set(committed.height)
+    this.metrics.blocksCommitted.inc()
+    this.metrics.transactionsCommitted.inc(committed.transactions.length)
+    const previousTimeMs = this.#lastBlockTimeMs
+    if (previousTimeMs !== undefined) this.metrics.blockIntervalSeconds.observe(Math.max(0, committed.block.header.timeMs - previousTimeMs) / 1000)
+    this.#lastBlockTimeMs = committed.block.header.timeMs
+    for (const tx of committed.transactions) {
+      const submittedMs = this.#submittedAt.get(tx.id)
+      if (submittedMs === undefined) continue
+      this.#submittedAt.delete(tx.id)
+      this.metrics.finalityLatencySeconds.observe(Math.max(0, nowMs - submittedMs) / 1000)
+    }
+    this.#consensusLog.debug({ height: committed.height, transactions: committed.transactions.length, source: committed.source }, 'block committed')
+  }
+
+  #lastBlockTimeMs: number | undefined
+
+  #rejected(edge: RejectionEdge, reason: string, from: string): void {
+    this.metrics.reject(edge, reason)
+    this.#throttle.maybeLog(`reject:${edge}:${reason}`, (suppressed) => this.#logger.warn({ edge, reason, from, suppressed }, 'input rejected'))
+  }
+
+  // Queries.
+
+  async transactionStatus(id: string): Promise<TransactionStatus> {
+    if (this.#replica?.hasPending(id) === true) return { status: 'pending' }
+    const receipt = await this.#store?.loadReceipt(id)
+    if (receipt !== undefined) return { status: 'final', receipt }
+    return { status: 'unknown' }
+  }
+
+  async loadBlock(height: number): Promise<StoredBlock | undefined> {
+    return this.#store?.loadBlock(height)
+  }
+
+  ledger(): LedgerState {
+    assert(this.#replica !== undefined, 'the node started')
+    return this.#replica.ledgerState
+  }
+
+  validatorList(): readonly ValidatorEndpoint[] {
+    return this.#options.validators
+  }
+
+  consensusStatus(): ConsensusStatus {
+    assert(this.#replica !== undefined, 'the node started')
+    return this.#replica.consensus.status()
+  }
+
+  health(): NodeHealth {
+    const replica = this.#replica
+    const status = replica?.consensus.status()
+    const ledger = replica?.ledgerState
+    return {
+      validatorId: this.validatorId,
+      height: ledger?.height ?? 0,
+      round: status?.round ?? 0,
+      step: status?.step ?? 'propose',
+      peers: this.#transport?.isRunning() === true ? this.#transport.peers().length : 0,
+      validators: this.#options.validators.length,
+      mempoolTransactions: replica?.mempoolSize ?? 0,
+      inputQueueInputs: this.#queue.length - this.#queueHead,
+      lastBlockAgeSeconds: ledger === undefined ? 0 : Math.max(0, this.#now() - ledger.timeMs) / 1000
+    }
+  }
+
+  listenAddresses(): string[] {
+    return this.#transport?.isRunning() === true ? this.#transport.listenAddresses() : []
+  }
+}
