@@ -12,7 +12,9 @@ export interface CommandGroup {
 const groups: Record<string, { summary: string; load: () => Promise<CommandGroup> }> = {
   ledger: { summary: 'the deposit-token ledger: demo', load: async () => (await import('./ledgerCommands.ts')).ledgerCommands },
   sim: { summary: 'the simulator: scenarios in virtual time', load: async () => (await import('./simCommands.ts')).simCommands },
-  consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands }
+  consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands },
+  node: { summary: 'a bank validator node: keygen, start', load: async () => (await import('./nodeCommands.ts')).nodeCommands },
+  network: { summary: 'network set-up: init (keys, genesis, node configs)', load: async () => (await import('./networkCommands.ts')).networkCommands }
 }
 
 export function usage(): string {
