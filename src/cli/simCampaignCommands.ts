@@ -87,6 +87,50 @@ function integerOption(value: string | undefined, name: string, min: number, max
   return number
 }
 
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
+type Parsed = { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] }
+
+/** parseArgs with the campaign commands' conventions: bad flags exit 2 with the usage, --help prints it. */
+function parseCampaignArgs(command: string, usage: string, args: string[], options: OptionSpec, allowPositionals: boolean): Parsed | number {
+  let parsed: Parsed
+  try {
+    parsed = parseArgs({ args, allowPositionals, options: { ...options, help: { type: 'boolean', short: 'h' } } }) as Parsed
+  } catch (error) {
+    return fail(command, (error as Error).message, usage)
+  }
+  if (parsed.values['help'] === true) {
+    process.stdout.write(usage)
+    return 0
+  }
+  return parsed
+}
+
+/** Runs `attempt`; a configuration or sweep error becomes exit status 2 with its message. */
+function orConfigExit<T>(command: string, attempt: () => T): T | number {
+  try {
+    return attempt()
+  } catch (error) {
+    if (error instanceof SweepError || error instanceof ConfigError) {
+      process.stderr.write(`corridor sim ${command}: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+}
+
+/** Runs the tasks on the worker pool under a progress bar over runs. */
+async function runCampaign(label: string, unit: string, tasks: WorkerTask[], workers: number): Promise<{ outcomes: TaskOutcome[]; wallMs: number }> {
+  const progress = new RunProgress(label, tasks.length, unit)
+  const started = performance.now()
+  const outcomes = await runTasksInWorkers(tasks, {
+    workers,
+    onProgress: (id, fraction) => progress.update(id, fraction),
+    onOutcome: (id, outcome) => progress.finished(id, !(summaryOf(outcome)?.invariants.ok ?? false))
+  })
+  progress.finish()
+  return { outcomes, wallMs: performance.now() - started }
+}
+
 /** A progress bar over runs, with the fraction of the runs in flight counted in. */
 class RunProgress {
   private readonly progress: Progress
@@ -132,27 +176,10 @@ function withAbsolutePolicies(document: Record<string, unknown>, scenarioPath: s
 }
 
 export async function sweepCommand(args: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        set: { type: 'string', multiple: true },
-        seeds: { type: 'string' },
-        workers: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    return fail('sweep', (error as Error).message, sweepUsage)
-  }
-  const { values, positionals } = parsed
-  if (values.help) {
-    process.stdout.write(sweepUsage)
-    return 0
-  }
+  const parsed = parseCampaignArgs('sweep', sweepUsage, args, { set: { type: 'string', multiple: true }, seeds: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' } }, true)
+  if (typeof parsed === 'number') return parsed
+  const values = parsed.values as { set?: string[]; seeds?: string; workers?: string; out?: string }
+  const { positionals } = parsed
   if (positionals.length !== 1) return fail('sweep', positionals.length === 0 ? 'name the scenario to sweep' : `one scenario at a time, got ${positionals.length}`, sweepUsage)
   const path = positionals[0]!
   const seedsCount = integerOption(values.seeds, 'seeds', 1, 10_000)
@@ -160,17 +187,12 @@ export async function sweepCommand(args: string[]): Promise<number> {
   if (typeof seedsCount === 'string') return fail('sweep', seedsCount, sweepUsage)
   if (typeof workers === 'string') return fail('sweep', workers, sweepUsage)
 
-  let axes: SweepAxis[]
-  let points: SweepPoint[]
-  let raw: unknown
   const documents = new Map<number, Record<string, unknown>>()
-  let name: string
-  try {
-    raw = loadDataFile(path)
+  const grid = orConfigExit('sweep', () => {
+    const raw = loadDataFile(path)
     const rawSeed = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['seed'] : undefined
-    const grid = parseSweepArguments(values.set ?? [], seedsCount, typeof rawSeed === 'number' && Number.isSafeInteger(rawSeed) ? rawSeed : 1)
-    axes = grid.axes
-    points = expandGrid(axes, grid.seeds)
+    const { axes, seeds } = parseSweepArguments(values.set ?? [], seedsCount, typeof rawSeed === 'number' && Number.isSafeInteger(rawSeed) ? rawSeed : 1)
+    const points = expandGrid(axes, seeds)
     // Validate every combination before anything runs, so a bad value stops the sweep at once with
     // the schema's own message (the label names the values).
     const validated = new Set<string>()
@@ -182,14 +204,10 @@ export async function sweepCommand(args: string[]): Promise<number> {
       validated.add(combination)
       parseScenario(document, `${path} with ${describePoint(axes, point)}`)
     }
-    name = String((raw as Record<string, unknown>)['name'])
-  } catch (error) {
-    if (error instanceof SweepError || error instanceof ConfigError) {
-      process.stderr.write(`corridor sim sweep: ${error.message}\n`)
-      return 2
-    }
-    throw error
-  }
+    return { axes, points, name: String((raw as Record<string, unknown>)['name']) }
+  })
+  if (typeof grid === 'number') return grid
+  const { axes, points, name } = grid
 
   const out = values.out ?? join('out', `sweep-${name}`)
   mkdirSync(join(out, 'runs'), { recursive: true })
@@ -204,15 +222,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
   }))
   const workerCount = Math.min(workers ?? defaultWorkerCount(), points.length)
   process.stdout.write(`sweep: ${points.length} run${points.length === 1 ? '' : 's'} of ${path} (${axes.map((axis) => `${axis.key}: ${axis.values.length}`).concat(`seeds: ${new Set(points.map((p) => p.seed)).size}`).join(', ')}) on ${workerCount} worker thread${workerCount === 1 ? '' : 's'}\n`)
-  const progress = new RunProgress('sweeping', points.length, 'runs')
-  const started = performance.now()
-  const outcomes = await runTasksInWorkers(tasks, {
-    workers: workerCount,
-    onProgress: (id, fraction) => progress.update(id, fraction),
-    onOutcome: (id, outcome) => progress.finished(id, !(summaryOf(outcome)?.invariants.ok ?? false))
-  })
-  progress.finish()
-  const wallMs = performance.now() - started
+  const { outcomes, wallMs } = await runCampaign('sweeping', 'runs', tasks, workerCount)
 
   const csvPath = join(out, 'sweep.csv')
   const rows = points.map((point, index) => {
@@ -281,28 +291,9 @@ export function printSweepTable(axes: readonly SweepAxis[], points: readonly Swe
 }
 
 export async function fuzzCommand(args: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        seeds: { type: 'string' },
-        'seed-start': { type: 'string' },
-        scenario: { type: 'string' },
-        workers: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    return fail('fuzz', (error as Error).message, fuzzUsage)
-  }
-  const { values } = parsed
-  if (values.help) {
-    process.stdout.write(fuzzUsage)
-    return 0
-  }
+  const parsed = parseCampaignArgs('fuzz', fuzzUsage, args, { seeds: { type: 'string' }, 'seed-start': { type: 'string' }, scenario: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' } }, false)
+  if (typeof parsed === 'number') return parsed
+  const values = parsed.values as { seeds?: string; 'seed-start'?: string; scenario?: string; workers?: string; out?: string }
   const seeds = integerOption(values.seeds, 'seeds', 1, 1_000_000)
   const seedStart = integerOption(values['seed-start'], 'seed-start', 0, 2 ** 32 - 1)
   const workers = integerOption(values.workers, 'workers', 1, 256)
@@ -310,31 +301,16 @@ export async function fuzzCommand(args: string[]): Promise<number> {
   const count = (seeds as number | undefined) ?? 20
   const first = (seedStart as number | undefined) ?? 1
   if (first + count - 1 > 2 ** 32 - 1) return fail('fuzz', `seeds ${first} to ${first + count - 1} go past 4294967295`, fuzzUsage)
-  let base: FuzzBase
-  try {
-    base = values.scenario === undefined ? builtInFuzzBase() : loadFuzzBase(values.scenario)
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`corridor sim fuzz: ${error.message}\n`)
-      return 2
-    }
-    throw error
-  }
+  const base = orConfigExit('fuzz', (): FuzzBase => (values.scenario === undefined ? builtInFuzzBase() : loadFuzzBase(values.scenario)))
+  if (typeof base === 'number') return base
   const out = values.out ?? join('out', 'fuzz')
   // Policies are inlined and there are no other file references, so the source path only names things.
   const source = values.scenario ?? join(out, 'fuzz.yaml')
   const seedList = Array.from({ length: count }, (_, index) => first + index)
   const documents = seedList.map((seed) => fuzzScenarioDocument(seed, base))
   // A document the schema refuses is a bug in the fuzzer or a base it cannot use: say so before running.
-  try {
-    if (values.scenario !== undefined) parseScenario(documents[0], `${values.scenario} as a fuzz base (seed ${first})`)
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`corridor sim fuzz: ${error.message}\n`)
-      return 2
-    }
-    throw error
-  }
+  const checked = orConfigExit('fuzz', () => (values.scenario === undefined ? undefined : parseScenario(documents[0], `${values.scenario} as a fuzz base (seed ${first})`)))
+  if (typeof checked === 'number') return checked
   const workerCount = Math.min((workers as number | undefined) ?? defaultWorkerCount(), count)
   const phases = defaultFuzzPhases
   process.stdout.write(
@@ -342,15 +318,7 @@ export async function fuzzCommand(args: string[]): Promise<number> {
       `${phases.safetyMs / 1000}s with faults, ${phases.livenessMs / 1000}s healed, ${phases.drainMs / 1000}s drain per seed\n`
   )
   const tasks: WorkerTask[] = documents.map((document, index) => ({ id: index, document, source, label: `fuzz seed ${seedList[index]}` }))
-  const progress = new RunProgress('fuzzing', count, 'seeds')
-  const started = performance.now()
-  const outcomes = await runTasksInWorkers(tasks, {
-    workers: workerCount,
-    onProgress: (id, fraction) => progress.update(id, fraction),
-    onOutcome: (id, outcome) => progress.finished(id, !(summaryOf(outcome)?.invariants.ok ?? false))
-  })
-  progress.finish()
-  const wallMs = performance.now() - started
+  const { outcomes, wallMs } = await runCampaign('fuzzing', 'seeds', tasks, workerCount)
   let failed = 0
   let faults = 0
   let evidence = 0

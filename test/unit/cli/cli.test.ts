@@ -76,3 +76,16 @@ t.test('sim run writes its outputs and prints where the report is', async (t) =>
   t.match(result.stdout, /tiny \(seed 3\): PASS/)
   t.match(result.stdout, new RegExp(`report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/report\\.html`))
 })
+
+t.test('a reader that goes away early (corridor ... | head) ends the command quietly, not with EPIPE', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const out = t.testdir({})
+  const child = spawn(process.execPath, ['bin/corridor.js', 'sim', 'run', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  // Like `| true`: the reader closes its end before the command has written its summary.
+  child.stdout.destroy()
+  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.equal(status, 0, 'exit status 0')
+  t.notMatch(stderr, /EPIPE|\n\s+at /, 'no EPIPE error or stack trace')
+})
