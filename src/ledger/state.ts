@@ -471,8 +471,18 @@ export function lastNonceOf(state: LedgerState, signer: string): bigint {
 }
 
 export function accountOf(state: LedgerState, id: string): AccountRecord | undefined {
-  const value = state.get(stateKeys.account(id))
-  return value === undefined ? undefined : decodeAccountRecord(id, value)
+  // Mempools and proposal checks ask this for every transaction each validator sees: the memoised
+  // key and the parsed-record cache execution keeps (invalidated by commitBlock on write) make it
+  // one lookup instead of interning a key and decoding a record each time.
+  const key = accountKeys(id).account
+  const cache = state.caches().accounts
+  const cached = cache.get(key)
+  if (cached !== undefined) return cached
+  const value = state.get(key)
+  if (value === undefined) return undefined
+  const record = decodeAccountRecord(id, value)
+  cache.set(key, record)
+  return record
 }
 
 export interface TokenTotals {
