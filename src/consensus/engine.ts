@@ -198,6 +198,14 @@ export class ConsensusEngine {
   private catchUpRequested = false
   /** Lagging peers pushed blocks since the last timeout (bounded by the number of peers that send). */
   private readonly helpedPeers = new Map<string, number>()
+  /**
+   * Peers heard from only at heights below this one: maybe stuck, maybe only slower to decide.
+   * Pushed blocks at this validator's next timeout of its round, or when it moves on again,
+   * unless a message of this height arrives from them first (see helpLaggingPeer).
+   */
+  private readonly laggingPeers = new Map<string, number>()
+  /** The highest height of any proposal or vote each peer has sent (relayed ones too), so a relay of an old message is not mistaken for a peer left behind. */
+  private readonly peerHeights = new Map<string, number>()
   private readonly helpedPeersInRound = new Set<string>()
   private readonly catchUpBlocks = new Map<number, CertifiedBlock>()
   private missingDecidedBlock = false
@@ -381,6 +389,9 @@ export class ConsensusEngine {
     this.helpedPeers.clear()
     this.helpedPeersInRound.clear()
     if (timeout.height !== this.height || this.decision !== null || timeout.round !== this.round) return
+    // The round is taking longer than a healthy one: a peer still at the previous height may be
+    // stuck there (and needed for a quorum here).
+    this.helpLaggingPeers()
     switch (timeout.step) {
       case 'resend':
         // Not in the paper: retransmission of this round's own messages while the round is stuck.
@@ -476,6 +487,7 @@ export class ConsensusEngine {
     if (member === undefined) return 'UNKNOWN_VALIDATOR'
     if (vote.validator === this.validatorId) return 'OWN_MESSAGE'
     if (vote.height < this.height) return this.helpLaggingPeer(from, vote.height)
+    this.notePeerHeight(from, vote.height)
     if (vote.height > this.height) {
       if (!verified && !this.verifier.verify(member.publicKey, voteBytesOf(vote), vote.signature)) return this.badSignature(from, vote.validator, vote.height, vote.round)
       return this.receiveFuture(from, { kind: 'vote', vote }, member, vote.height, vote.round, `${vote.type}/${keyOf(vote.blockHash)}`)
@@ -504,6 +516,7 @@ export class ConsensusEngine {
     if (member === undefined) return 'UNKNOWN_VALIDATOR'
     if (proposal.proposer === this.validatorId) return 'OWN_MESSAGE'
     if (proposal.height < this.height) return this.helpLaggingPeer(from, proposal.height)
+    this.notePeerHeight(from, proposal.height)
     const header = message.block.header
     if (header.chainId !== proposal.chainId || header.height !== proposal.height || !payloadMatches(message.block)) return 'BAD_BLOCK'
     if (this.validatorSet.proposer(proposal.height, proposal.round).id !== proposal.proposer) return 'NOT_PROPOSER'
@@ -588,11 +601,42 @@ export class ConsensusEngine {
    * blocks from that height (once per peer and timeout), as if it had asked.
    */
   private helpLaggingPeer(from: string, height: number): ConsensusErrorCode {
-    if (height <= this.tip.height && this.helpedPeers.get(from) !== height) {
-      this.helpedPeers.set(from, height)
-      this.out.push({ kind: 'loadBlocks', to: from, fromHeight: height, count: Math.min(this.limits.catchUpBlocksMax, this.tip.height - height + 1) })
+    this.notePeerHeight(from, height)
+    // A peer that sent something of this height or later (a relayed old message proves nothing) is not behind.
+    const peerHeight = this.peerHeights.get(from) ?? height
+    if (peerHeight >= this.height) return 'HEIGHT_PAST'
+    if (peerHeight === this.height - 1) {
+      // One height behind is usually no more than a peer slower to see the quorum of precommits
+      // that decided it, or its late precommit: it moves on in a moment, and pushing it the block
+      // would cost a load, a large message and its receipt for nothing (at 16 validators, some
+      // eighty of them per block). Note it, and push only if it is still there at this
+      // validator's next timeout of its round, or once this validator moves on again.
+      if (!this.laggingPeers.has(from) && this.laggingPeers.size < this.limits.validatorsMax) this.laggingPeers.set(from, height)
+      return 'HEIGHT_PAST'
     }
+    this.pushBlocks(from, height)
     return 'HEIGHT_PAST'
+  }
+
+  private notePeerHeight(from: string, height: number): void {
+    const known = this.peerHeights.get(from)
+    if (known === undefined) {
+      // Bounded: `from` names a transport peer, which the driver maps to the validators it knows.
+      if (this.peerHeights.size < 4 * this.limits.validatorsMax) this.peerHeights.set(from, height)
+    } else if (height > known) this.peerHeights.set(from, height)
+  }
+
+  private pushBlocks(to: string, height: number): void {
+    if (height <= this.tip.height && this.helpedPeers.get(to) !== height) {
+      this.helpedPeers.set(to, height)
+      this.out.push({ kind: 'loadBlocks', to, fromHeight: height, count: Math.min(this.limits.catchUpBlocksMax, this.tip.height - height + 1) })
+    }
+  }
+
+  private helpLaggingPeers(): void {
+    if (this.laggingPeers.size === 0) return
+    for (const [peer, height] of this.laggingPeers) if ((this.peerHeights.get(peer) ?? height) < this.height) this.pushBlocks(peer, height)
+    this.laggingPeers.clear()
   }
 
   /**
@@ -1040,6 +1084,8 @@ export class ConsensusEngine {
 
   /** Line 52-54: the next height starts with an empty log, no lock and no valid value. */
   private enterHeight(height: number): void {
+    // Peers noted one height behind that sent nothing of the height just decided are now two behind.
+    this.helpLaggingPeers()
     this.height = height
     this.round = 0
     this.roundStep = 'propose'

@@ -149,14 +149,63 @@ t.test('past-height messages are ignored, and the lagging sender is pushed the c
   s.verdict(block, true)
   s.votes(['v1', 'v2', 'v3'], 'precommit', 0, block)
   s.committed()
+  // One height behind: most likely only slower to decide; noted, not pushed yet.
   const actions = s.deliver(s.vote('v3', 'precommit', 0, null, 1), 'v3')
   t.equal(verdict(s), 'ignore:HEIGHT_PAST')
-  t.match(s.of('loadBlocks', actions), [{ to: 'v3', fromHeight: 1, count: 1 }])
+  t.equal(s.of('loadBlocks', actions).length, 0, 'a peer one height behind is not pushed blocks at once')
+  // Still there at this validator's next timeout of its round: pushed, once per peer and height until a timeout.
+  t.match(s.of('loadBlocks', s.timeout('resend', 0)), [{ to: 'v3', fromHeight: 1, count: 1 }])
   s.deliver(s.vote('v3', 'prevote', 0, null, 1), 'v3')
-  t.equal(s.of('loadBlocks').length, 0, 'once per peer and height until a timeout')
-  s.timeout('resend', 0)
+  t.equal(s.of('loadBlocks', s.timeout('resend', 0, 1)).length, 0, 'a stale timeout does not push')
   s.deliver(s.vote('v3', 'prevote', 0, null, 1), 'v3')
-  t.equal(s.of('loadBlocks').length, 1)
+  t.equal(s.of('loadBlocks', s.timeout('propose', 0)).length, 1, 'pushed again after a timeout')
+})
+
+t.test('a peer one height behind that moves on is not pushed blocks', async (t) => {
+  const s = started()
+  const block = s.block(0)
+  s.deliver(s.proposal(0, block))
+  s.verdict(block, true)
+  s.votes(['v1', 'v2', 'v3'], 'precommit', 0, block)
+  s.committed()
+  s.deliver(s.vote('v3', 'precommit', 0, null, 1), 'v3')
+  s.deliver(s.vote('v3', 'prevote', 0, null, 2), 'v3')
+  t.equal(verdict(s), 'accept:ok')
+  s.deliver(s.vote('v1', 'precommit', 0, null, 1), 'v3')
+  t.equal(verdict(s), 'ignore:HEIGHT_PAST', 'an old message it relays later does not make it lagging again')
+  t.equal(s.of('loadBlocks', s.timeout('propose', 0)).length, 0, 'its message of this height cleared the note')
+})
+
+t.test('a peer two heights behind is pushed the committed blocks at once', async (t) => {
+  const s = started()
+  for (let height = 1; height <= 2; height++) {
+    // Decided without v3, which sent nothing since height 1.
+    const block = s.block(0)
+    s.deliver(s.proposal(0, block))
+    s.verdict(block, true)
+    s.votes(['v1', 'v2'], 'prevote', 0, block)
+    s.votes(['v1', 'v2'], 'precommit', 0, block)
+    s.committed()
+  }
+  const actions = s.deliver(s.vote('v3', 'precommit', 0, null, 1), 'v3')
+  t.equal(verdict(s), 'ignore:HEIGHT_PAST')
+  t.match(s.of('loadBlocks', actions), [{ to: 'v3', fromHeight: 1, count: 2 }])
+})
+
+t.test('a peer noted one height behind is pushed the blocks when this validator decides the next height', async (t) => {
+  const s = started()
+  const first = s.block(0)
+  s.deliver(s.proposal(0, first))
+  s.verdict(first, true)
+  s.votes(['v1', 'v2', 'v3'], 'precommit', 0, first)
+  s.committed()
+  s.deliver(s.vote('v3', 'precommit', 0, null, 1), 'v3')
+  const second = s.block(0)
+  s.deliver(s.proposal(0, second))
+  s.verdict(second, true)
+  s.votes(['v1', 'v2'], 'prevote', 0, second)
+  s.votes(['v1', 'v2'], 'precommit', 0, second)
+  t.match(s.of('loadBlocks', s.committed()), [{ to: 'v3', fromHeight: 1, count: 2 }])
 })
 
 t.test('a peer in an earlier round of the height gets this validator\'s messages of that round', async (t) => {
