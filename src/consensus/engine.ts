@@ -41,6 +41,9 @@ import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
 import type { ConsensusAction, ConsensusConfig, ConsensusInput, ConsensusMetrics, ConsensusStatus, ConsensusStep, TimeoutKey } from './types.ts'
 
 const nilKey = 'nil'
+
+/** Decoded votes and proposals whose signature was found valid, with the verifier and key that checked it (see signatureValid). */
+const verifiedSignatures = new WeakMap<Vote | Proposal, { readonly verifier: SignatureVerifier; readonly publicKey: Uint8Array }>()
 function keyOf(hash: Uint8Array | null): string {
   return hash === null ? nilKey : bytesToHex(hash)
 }
@@ -489,7 +492,7 @@ export class ConsensusEngine {
     if (vote.height < this.height) return this.helpLaggingPeer(from, vote.height)
     this.notePeerHeight(from, vote.height)
     if (vote.height > this.height) {
-      if (!verified && !this.verifier.verify(member.publicKey, voteBytesOf(vote), vote.signature)) return this.badSignature(from, vote.validator, vote.height, vote.round)
+      if (!verified && !this.signatureValid(vote, member, voteBytesOf)) return this.badSignature(from, vote.validator, vote.height, vote.round)
       return this.receiveFuture(from, { kind: 'vote', vote }, member, vote.height, vote.round, `${vote.type}/${keyOf(vote.blockHash)}`)
     }
     const windowProblem = this.roundWindowProblem(vote.round)
@@ -499,7 +502,7 @@ export class ConsensusEngine {
     const set = vote.type === 'prevote' ? state.prevotes : state.precommits
     const existing = set.votes.get(vote.validator)
     if (existing !== undefined && sameHash(existing.blockHash, vote.blockHash)) return 'DUPLICATE'
-    if (!verified && !this.verifier.verify(member.publicKey, voteBytesOf(vote), vote.signature)) return this.badSignature(from, vote.validator, vote.height, vote.round)
+    if (!verified && !this.signatureValid(vote, member, voteBytesOf)) return this.badSignature(from, vote.validator, vote.height, vote.round)
     if (existing !== undefined) {
       this.recordEvidence({ kind: 'conflictingVotes', validator: vote.validator, first: existing, second: vote })
       return 'CONFLICTING_VOTE'
@@ -508,6 +511,20 @@ export class ConsensusEngine {
     this.noteSender(state, member)
     if (vote.type === 'precommit' && vote.blockHash !== null) this.catchUpPeer ??= from
     return null
+  }
+
+  /**
+   * Checks the signature of a decoded vote or proposal. Decoded messages are shared by every engine
+   * of a process that receives the same bytes (decodeConsensusMessage), and never modified, so one
+   * object checked with one verifier and key stays checked: the other validators of a simulation
+   * skip encoding the signing bytes and looking them up in the verifier's cache.
+   */
+  private signatureValid<T extends Vote | Proposal>(signed: T, member: Validator, signingBytes: (signed: T) => Uint8Array): boolean {
+    const known = verifiedSignatures.get(signed)
+    if (known !== undefined && known.verifier === this.verifier && known.publicKey === member.publicKey) return true
+    if (!this.verifier.verify(member.publicKey, signingBytes(signed), signed.signature)) return false
+    verifiedSignatures.set(signed, { verifier: this.verifier, publicKey: member.publicKey })
+    return true
   }
 
   private receiveProposal(from: string, message: ProposalMessage, verified: boolean): ConsensusErrorCode | null {
@@ -521,7 +538,7 @@ export class ConsensusEngine {
     if (header.chainId !== proposal.chainId || header.height !== proposal.height || !payloadMatches(message.block)) return 'BAD_BLOCK'
     if (this.validatorSet.proposer(proposal.height, proposal.round).id !== proposal.proposer) return 'NOT_PROPOSER'
     if (proposal.height > this.height) {
-      if (!verified && !this.verifier.verify(member.publicKey, proposalBytesOf(proposal), proposal.signature)) {
+      if (!verified && !this.signatureValid(proposal, member, proposalBytesOf)) {
         return this.badSignature(from, proposal.proposer, proposal.height, proposal.round)
       }
       return this.receiveFuture(from, message, member, proposal.height, proposal.round, `proposal/${keyOf(proposal.blockHash)}/${proposal.validRound}`)
@@ -531,7 +548,7 @@ export class ConsensusEngine {
     const state = this.roundState(proposal.round)
     const same = state.proposals.find((p) => equalBytes(p.proposal.blockHash, proposal.blockHash) && p.proposal.validRound === proposal.validRound)
     if (same !== undefined) return 'DUPLICATE'
-    if (!verified && !this.verifier.verify(member.publicKey, proposalBytesOf(proposal), proposal.signature)) {
+    if (!verified && !this.signatureValid(proposal, member, proposalBytesOf)) {
       return this.badSignature(from, proposal.proposer, proposal.height, proposal.round)
     }
     // The proof of lock: a quorum of prevotes of validRound for this value, which line 28 needs.

@@ -27,6 +27,22 @@ export class ExecutionCache {
     this.entriesMax = entriesMax
   }
 
+  private readonly problems = new Map<string, string | null>()
+
+  /**
+   * A proposal check that is a pure function of the ledger's content and the block (the replica's
+   * payload check: accounts, keys and nonces), computed once per (state root, block hash).
+   */
+  check(ledger: LedgerState, blockHash: Uint8Array, compute: () => string | undefined): string | undefined {
+    const key = `${bytesToHex(ledger.stateRoot)}/${ledger.height}/${bytesToHex(blockHash)}`
+    const cached = this.problems.get(key)
+    if (cached !== undefined) return cached ?? undefined
+    const problem = compute()
+    if (this.problems.size >= this.entriesMax) this.problems.delete(this.problems.keys().next().value as string)
+    this.problems.set(key, problem ?? null)
+    return problem
+  }
+
   /** `executeBlock(ledger, block, signatureCheck)`, computed once per (state root, block hash) in this process. */
   execute(ledger: LedgerState, block: LedgerBlock, blockHash: Uint8Array, signatureCheck: SignatureCheck): ExecutedBlock {
     const key = `${bytesToHex(ledger.stateRoot)}/${ledger.height}/${bytesToHex(blockHash)}`

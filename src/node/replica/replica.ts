@@ -450,7 +450,9 @@ export class Replica {
     // not move it ahead of the validators' clocks (and so reset a day's quotas early).
     if (block.header.timeMs > this.nowMs + this.limits.blockTimeDriftMaxMs) return false
     const txs = this.payloadTransactions(block.payload, this.limits.blockTransactionsMax)
-    if (txs === undefined || this.payloadProblem(txs) !== undefined) return false
+    if (txs === undefined) return false
+    const problem = this.executions !== undefined ? this.executions.check(this.ledger, blockHash, () => this.payloadProblem(txs)) : this.payloadProblem(txs)
+    if (problem !== undefined) return false
     const key = bytesToHex(blockHash)
     if (!this.pendingExecutions.has(key)) {
       if (this.pendingExecutions.size >= pendingExecutionsMax) this.pendingExecutions.delete(this.pendingExecutions.keys().next().value as string)

@@ -1,0 +1,41 @@
+/**
+ * A quick look at one benchmark simulation in this process, for profiling (`node --cpu-prof`):
+ * `node --max-semi-space-size=64 bin/run-ts.js bench/simProfile.ts [transfers] [banks] [crypto] [execution]`.
+ * Prints wall and CPU time, events and the trace hash. Not part of `npm run bench`.
+ */
+import { Simulation } from '../src/sim/simulation.ts'
+import { scaleScenario } from './simScenario.ts'
+
+const [transfersArg, banksArg, cryptoArg, executionArg] = process.argv.slice(2)
+const transfers = Number(transfersArg ?? 40_000)
+const banks = Number(banksArg ?? 16)
+const ratePerSecond = 2_000
+const loaded = scaleScenario({
+  banks,
+  ratePerSecond,
+  durationSeconds: transfers / ratePerSecond,
+  crypto: cryptoArg === 'real' ? 'real' : 'modeled',
+  execution: executionArg === 'per-node' ? 'per-node' : 'shared'
+})
+const simulation = new Simulation({ scenario: loaded.scenario, policies: loaded.policies, policyDocuments: loaded.policyDocuments })
+const started = performance.now()
+const cpuStarted = process.cpuUsage()
+const result = simulation.run()
+const cpu = process.cpuUsage(cpuStarted)
+const wallMs = performance.now() - started
+let final = 0
+for (const transfer of result.tracked.values()) if (transfer.finalMs !== undefined) final++
+const line = {
+  transfers: result.submitted,
+  final,
+  wallS: +(wallMs / 1000).toFixed(2),
+  cpuS: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+  usPerTransfer: +((wallMs * 1000) / result.submitted).toFixed(1),
+  events: result.eventsProcessed,
+  eventsPerTransfer: +(result.eventsProcessed / result.submitted).toFixed(2),
+  blocks: result.blocks,
+  violations: result.violations.length,
+  traceHash: result.traceHash.slice(0, 16),
+  heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20)
+}
+process.stdout.write(`${JSON.stringify(line)}\n`)
