@@ -1,12 +1,12 @@
 /**
  * A quick look at one benchmark simulation in this process, for profiling (`node --cpu-prof`):
- * `node --max-semi-space-size=64 bin/run-ts.js bench/simProfile.ts [transfers] [banks] [crypto] [execution]`.
+ * `node --max-semi-space-size=64 bin/run-ts.js bench/simProfile.ts [transfers] [banks] [crypto] [execution] [mempool]`.
  * Prints wall and CPU time, events and the trace hash. Not part of `npm run bench`.
  */
 import { Simulation } from '../src/sim/simulation.ts'
 import { scaleScenario } from './simScenario.ts'
 
-const [transfersArg, banksArg, cryptoArg, executionArg] = process.argv.slice(2)
+const [transfersArg, banksArg, cryptoArg, executionArg, mempoolArg] = process.argv.slice(2)
 const transfers = Number(transfersArg ?? 40_000)
 const banks = Number(banksArg ?? 16)
 const ratePerSecond = 2_000
@@ -15,7 +15,8 @@ const loaded = scaleScenario({
   ratePerSecond,
   durationSeconds: transfers / ratePerSecond,
   crypto: cryptoArg === 'real' ? 'real' : 'modeled',
-  execution: executionArg === 'per-node' ? 'per-node' : 'shared'
+  execution: executionArg === 'per-node' ? 'per-node' : 'shared',
+  mempool: mempoolArg === 'shared' ? 'shared' : 'per-node'
 })
 const simulation = new Simulation({ scenario: loaded.scenario, policies: loaded.policies, policyDocuments: loaded.policyDocuments })
 const started = performance.now()

@@ -52,6 +52,8 @@ export interface ScaleScenarioOptions {
   readonly drainSeconds?: number
   readonly crypto: 'real' | 'modeled'
   readonly execution: 'per-node' | 'shared'
+  /** The scenario's `mempool` mode; per-node when omitted. */
+  readonly mempool?: 'per-node' | 'shared'
   readonly corporatesPerBank?: number
   readonly seed?: number
 }
@@ -81,6 +83,7 @@ export function scaleScenarioDocument(options: ScaleScenarioOptions): Record<str
     drain: `${options.drainSeconds ?? 10}s`,
     crypto: options.crypto,
     execution: options.execution,
+    mempool: options.mempool ?? 'per-node',
     banks,
     network: { latency, jitter: '10%' },
     fx: { base: 'USD', rates: { CNY: 7.1, CNH: 7.12, HKD: 7.8, AED: 3.6725, SGD: 1.34, SAR: 3.75, THB: 35, MYR: 4.7, IDR: 15500 } },

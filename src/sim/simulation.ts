@@ -28,6 +28,8 @@ import { convert, type FxTable } from '../ledger/fx.ts'
 import { createNativeVerifier } from '../platform/ed25519Native.ts'
 import { AdmissionCache } from '../node/replica/admission.ts'
 import { ExecutionCache } from '../node/replica/executionCache.ts'
+import { SharedMempool, type SharedBatch } from '../node/replica/sharedMempool.ts'
+import { defaultReplicaLimits } from '../node/replica/limits.ts'
 import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaByzantine, type ReplicaInput, type ReplicaTimeout } from '../node/replica/replica.ts'
 import type { ReplicaLimits } from '../node/replica/limits.ts'
 import type { JurisdictionPolicy } from '../ledger/policy/schema.ts'
@@ -70,8 +72,19 @@ interface NodeStore {
   walSynced: number
 }
 
+/** A gossip batch on its way to a node under `mempool: shared`: marked as arrived when due, not queued as an event. */
+interface SharedArrival {
+  readonly from: string
+  readonly batch: SharedBatch
+  readonly incarnation: number
+}
+
 interface SimNode {
   readonly id: string
+  /** Under `mempool: shared`: batches on their way to this node, by arrival time. */
+  readonly arrivals: EventQueue<SharedArrival>
+  /** When the node last resumed from a pause: batches that arrived while it was paused reach its mempool then. */
+  resumedMs: number
   readonly jurisdiction: string
   replica: Replica | undefined
   incarnation: number
@@ -136,6 +149,8 @@ export interface SimulationResult {
   readonly verifications: number
   /** Events the simulator processed (deliveries, timeouts, arrivals, faults, samples). */
   readonly eventsProcessed: number
+  /** Under `mempool: shared`: gossip batches that reached a node without being events. */
+  readonly sharedArrivals: number
 }
 
 /** node:crypto's SHA-256 for the ledgers' state roots: the same bytes as the portable default, about fifteen times faster. */
@@ -170,6 +185,7 @@ export class Simulation {
   private readonly validatorSet: ValidatorSet
   private readonly admission: AdmissionCache
   private readonly executions: ExecutionCache | undefined
+  private readonly sharedMempool: SharedMempool | undefined
   private readonly consensusVerifier: SignatureVerifier
   private readonly consensusLimits: Partial<ConsensusLimits>
   private readonly replicaLimits: Partial<ReplicaLimits> | undefined
@@ -194,6 +210,7 @@ export class Simulation {
   private archiveLowest = 1
   /** Events taken off the queue: the simulator's unit of work, for benchmarks. */
   private eventsProcessed = 0
+  private sharedArrivals = 0
   private faultCount = 0
   private submitted = 0
   /** Time of the last fault event, start or end: when every fault with an end is over. */
@@ -218,6 +235,14 @@ export class Simulation {
     const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
     this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier, entriesMax: admissionEntriesMax })
     this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
+    const limits = { ...defaultReplicaLimits, ...this.replicaLimits }
+    this.sharedMempool =
+      scenario.mempool === 'shared'
+        ? new SharedMempool(
+            scenario.banks.map((bank) => bank.id),
+            { transactionsMax: limits.mempoolTransactionsMax, transactionsPerSignerMax: limits.mempoolTransactionsPerSignerMax }
+          )
+        : undefined
     this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
     this.consensusLimits = consensusLimitsOf(scenario)
     this.validatorSet = createValidatorSet(genesisValidators(this.world.document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower })))
@@ -239,6 +264,8 @@ export class Simulation {
     for (const bank of scenario.banks) {
       const node: SimNode = {
         id: bank.id,
+        arrivals: new EventQueue<SharedArrival>(),
+        resumedMs: 0,
         jurisdiction: bank.jurisdiction,
         replica: undefined,
         incarnation: 0,
@@ -292,7 +319,8 @@ export class Simulation {
       submitted: this.submitted,
       admissionRefused: this.admissionRefused,
       verifications: this.admission.verifications,
-      eventsProcessed: this.eventsProcessed
+      eventsProcessed: this.eventsProcessed,
+      sharedArrivals: this.sharedArrivals
     }
   }
 
@@ -373,6 +401,7 @@ export class Simulation {
       consensusVerifier: this.consensusVerifier,
       admission: this.admission,
       ...(this.executions === undefined ? {} : { executions: this.executions }),
+      ...(this.sharedMempool === undefined ? {} : { sharedMempool: this.sharedMempool }),
       ledger,
       tip: store.tip,
       wal: wal.filter((record) => walRecordHeight(record) > store.tip.height),
@@ -392,6 +421,11 @@ export class Simulation {
     node.down = true
     node.replica = undefined
     node.inbox.length = 0
+    if (this.sharedMempool !== undefined) {
+      // Batches on their way die with the node, as messages to a crashed process do.
+      for (let arrival = node.arrivals.pop(); arrival !== undefined; arrival = node.arrivals.pop()) arrival.payload.batch.cancelled()
+      this.sharedMempool.detach(node.id)
+    }
     this.network.setDown(node.id, true)
     const store = node.store
     if (storage !== 'intact' && store.wal.length > store.walSynced) {
@@ -415,6 +449,7 @@ export class Simulation {
       if (node.inbox.length < pausedInboxEventsMax) node.inbox.push(event)
       return
     }
+    if (node.arrivals.size > 0) this.receiveSharedArrivals(node)
     // A node busy verifying signatures takes the next input when it is free (network.verifyCost).
     if (node.busyUntil > this.nowMs) {
       this.queue.push(node.busyUntil, event)
@@ -423,6 +458,28 @@ export class Simulation {
     node.busyUntil = this.nowMs + event.cost
     const actions = node.replica.step({ ...event.input, nowMs: this.absolute() } as ReplicaInput)
     this.perform(node, actions)
+  }
+
+  /**
+   * Under `mempool: shared`, before a node takes any input: the gossip batches due by now reach its
+   * mempool, in arrival order and at their arrival times, exactly as if each had been an event
+   * delivered before this one (gossip needs no answer, so nothing else can tell the difference).
+   */
+  private receiveSharedArrivals(node: SimNode): void {
+    const replica = node.replica!
+    for (;;) {
+      const due = node.arrivals.peekTime()
+      if (due === undefined || due > this.nowMs) return
+      const arrival = node.arrivals.pop()!
+      const { batch, incarnation, from } = arrival.payload
+      if (incarnation !== node.incarnation) {
+        batch.cancelled()
+        continue
+      }
+      const atMs = this.world.startMs + Math.floor(Math.max(arrival.timeMs, node.resumedMs))
+      this.sharedArrivals++
+      replica.step({ kind: 'sharedTransactions', from, batch, nowMs: atMs })
+    }
   }
 
   private send(from: SimNode, to: string, input: NodeInput, cost: number): void {
@@ -455,6 +512,16 @@ export class Simulation {
           store.walSynced = store.wal.length
           if (this.nodes.has(action.to)) this.send(node, action.to, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
           break
+        case 'shareTransactions': {
+          for (const other of this.nodeIds) {
+            if (other === node.id) continue
+            const target = this.nodes.get(other)!
+            const deliveries = this.network.route(node.id, other)
+            action.batch.dispatched(deliveries.length)
+            for (const delivery of deliveries) target.arrivals.push(this.nowMs + delivery.delayMs, { from: node.id, batch: action.batch, incarnation: target.incarnation })
+          }
+          break
+        }
         case 'gossipTransactions': {
           const input: NodeInput = { kind: 'transactionBatch', from: node.id, bytes: action.bytes }
           for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, input, verifyCost * action.count)
@@ -548,6 +615,7 @@ export class Simulation {
       if (attempt < submitRetriesMax) this.queue.push(this.nowMs + retryMs, { kind: 'submit', submission, attempt: attempt + 1 })
       return
     }
+    if (node.arrivals.size > 0) this.receiveSharedArrivals(node)
     const { results, actions } = node.replica.submit([submission.envelope], this.absolute())
     const result = results[0]!
     if (!result.ok) {
@@ -654,6 +722,7 @@ export class Simulation {
 
   private resume(node: SimNode): void {
     node.pausedUntil = 0
+    node.resumedMs = this.nowMs
     const held = node.inbox.splice(0)
     for (const event of held) this.queue.push(this.nowMs, event)
   }

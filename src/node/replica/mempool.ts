@@ -39,7 +39,17 @@ export interface MempoolLimits {
   readonly transactionsPerSignerMax: number
 }
 
-export class Mempool {
+/** What the replica needs of a mempool: this one, or a validator's view of a shared pool (sharedMempool.ts). */
+export interface MempoolLike {
+  readonly size: number
+  has(id: string): boolean
+  add(tx: AdmittedTransaction, encodedBytes: number, lastNonce: bigint, nowMs: number): MempoolRefusal | undefined
+  reap(options: ReapOptions): AdmittedTransaction[]
+  /** `height`: the height of the block that committed them. */
+  removeCommitted(committed: readonly AdmittedTransaction[], lastNonceOf: (signer: string) => bigint, height?: number): number
+}
+
+export class Mempool implements MempoolLike {
   private readonly limits: MempoolLimits
   /** Arrival order: id -> entry. Map iteration order is insertion order. */
   private readonly byId = new Map<string, Entry>()

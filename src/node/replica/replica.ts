@@ -39,7 +39,8 @@ import type { Admission, AdmissionCache } from './admission.ts'
 import { AdmissionError } from './admission.ts'
 import type { ExecutionCache } from './executionCache.ts'
 import { checkReplicaLimits, type ReplicaLimits } from './limits.ts'
-import { Mempool, type MempoolRefusal } from './mempool.ts'
+import { Mempool, type MempoolLike, type MempoolRefusal } from './mempool.ts'
+import type { SharedBatch, SharedMempool, SharedMempoolView } from './sharedMempool.ts'
 
 export interface ReplicaByzantine {
   /** Consensus misbehaviour, through the engine's own hooks. */
@@ -61,6 +62,12 @@ export interface ReplicaConfig {
   readonly admission: AdmissionCache
   /** Block executions shared by the replicas of a process (simulations at scale); each replica executes every block itself without it. */
   readonly executions?: ExecutionCache
+  /**
+   * A transaction pool shared by the replicas of a process (simulations at scale): this replica
+   * sees its own mempool through a view of it and gossips with `shareTransactions` actions instead
+   * of encoded batches. Without it (a real node) the replica keeps its own Mempool.
+   */
+  readonly sharedMempool?: SharedMempool
   /** The committed ledger state (genesis, or what the store recovered). */
   readonly ledger: LedgerState
   /** The last committed block, or the genesis tip. */
@@ -80,6 +87,8 @@ export type ReplicaInput =
   | { readonly kind: 'transactionBatch'; readonly from: string; readonly bytes: Uint8Array; readonly nowMs: number }
   | { readonly kind: 'timeout'; readonly timeout: ReplicaTimeout; readonly nowMs: number }
   | { readonly kind: 'blocksLoaded'; readonly to: string; readonly blocks: readonly CertifiedBlock[]; readonly nowMs: number }
+  /** A batch shared through the process's SharedMempool reached this replica (simulations only). */
+  | { readonly kind: 'sharedTransactions'; readonly from: string; readonly batch: SharedBatch; readonly nowMs: number }
 
 /** A decided block, finalized: what the store writes in one atomic batch. */
 export interface CommittedBlock {
@@ -106,6 +115,8 @@ export type ReplicaAction =
   | { readonly kind: 'send'; readonly to: string; readonly bytes: Uint8Array; readonly message: ConsensusMessage }
   /** Gossip a batch of newly admitted transactions to the other validators. */
   | { readonly kind: 'gossipTransactions'; readonly bytes: Uint8Array; readonly count: number }
+  /** With a SharedMempool: deliver this batch to the other validators (as `sharedTransactions` inputs); nothing is encoded. */
+  | { readonly kind: 'shareTransactions'; readonly batch: SharedBatch }
   | { readonly kind: 'scheduleTimeout'; readonly timeout: ReplicaTimeout; readonly durationMs: number }
   | { readonly kind: 'evidence'; readonly evidence: Evidence }
   /** Load committed blocks from the store and feed `blocksLoaded`. */
@@ -139,11 +150,12 @@ export class Replica {
   private readonly engine: ConsensusEngine
   private readonly admission: AdmissionCache
   private readonly executions: ExecutionCache | undefined
-  private readonly mempool: Mempool
+  private readonly mempool: MempoolLike
+  private readonly sharedView: SharedMempoolView | undefined
   private ledger: LedgerState
   private byzantine: ReplicaByzantine
   private nowMs = 0
-  private outgoing: Array<{ readonly envelope: TransactionEnvelope; readonly encodedBytes: number }> = []
+  private outgoing: Array<{ readonly envelope: TransactionEnvelope; readonly encodedBytes: number; readonly tx: AdmittedTransaction | undefined }> = []
   private flushScheduled = false
   /** Executions of proposals at the current height, by block hash, reused when the block is decided. */
   private readonly pendingExecutions = new Map<string, { readonly executed: ExecutedBlock; readonly transactions: readonly AdmittedTransaction[] }>()
@@ -181,7 +193,8 @@ export class Replica {
     }
     this.engine = config.wal === undefined || config.wal.length === 0 ? ConsensusEngine.create(engineConfig) : ConsensusEngine.restore(engineConfig, config.wal)
     this.limits = checkReplicaLimits(config.limits, this.engine.limits.messageBytesMax)
-    this.mempool = new Mempool({ transactionsMax: this.limits.mempoolTransactionsMax, transactionsPerSignerMax: this.limits.mempoolTransactionsPerSignerMax })
+    this.sharedView = config.sharedMempool?.attach(config.validatorId, config.ledger.height)
+    this.mempool = this.sharedView ?? new Mempool({ transactionsMax: this.limits.mempoolTransactionsMax, transactionsPerSignerMax: this.limits.mempoolTransactionsPerSignerMax })
   }
 
   // Queries.
@@ -222,7 +235,7 @@ export class Replica {
       const admission = this.admission.admitEnvelope(envelope)
       const refusal = this.addToMempool(admission)
       if (refusal === undefined) {
-        this.outgoing.push({ envelope, encodedBytes: admission.ok ? admission.encodedBytes : 0 })
+        this.outgoing.push({ envelope, encodedBytes: admission.ok ? admission.encodedBytes : 0, tx: admission.ok ? admission.tx : undefined })
         results.push({ ok: true, id: envelope.id })
       } else {
         this.counters.submitRefused[refusal.code] = (this.counters.submitRefused[refusal.code] ?? 0) + 1
@@ -251,6 +264,11 @@ export class Replica {
         return this.runEngine({ kind: 'timeout', timeout: input.timeout.key })
       case 'blocksLoaded':
         return this.runEngine({ kind: 'blocksLoaded', to: input.to, blocks: input.blocks })
+      case 'sharedTransactions':
+        assert(this.sharedView !== undefined, 'shared transactions reach only a replica with a shared mempool')
+        this.counters.gossipReceived += input.batch.count
+        this.sharedView.arrive(input.batch, input.nowMs)
+        return []
     }
   }
 
@@ -313,6 +331,13 @@ export class Replica {
 
   private flush(): ReplicaAction[] {
     this.flushScheduled = false
+    if (this.sharedView !== undefined) {
+      const txs: AdmittedTransaction[] = []
+      for (const { tx } of this.outgoing) if (tx !== undefined) txs.push(tx)
+      this.outgoing = []
+      const batch = this.sharedView.batchOf(txs)
+      return batch.count === 0 ? [] : [{ kind: 'shareTransactions', batch }]
+    }
     const actions: ReplicaAction[] = []
     // Batches are bounded by count and by bytes (with room for the array framing), so no honest
     // batch is ever refused as oversized by a peer.
@@ -479,7 +504,7 @@ export class Replica {
     const { executed, transactions } = entry
     this.ledger = commitBlock(this.ledger, executed.pending)
     const ledger = this.ledger
-    this.mempool.removeCommitted(transactions, (signer) => lastNonceOf(ledger, signer))
+    this.mempool.removeCommitted(transactions, (signer) => lastNonceOf(ledger, signer), block.header.height)
     this.counters.blocksCommitted++
     this.counters.transactionsCommitted += transactions.length
     if (this.byzantine.replayTransactions === true) this.recentlyCommitted = [...this.recentlyCommitted, ...transactions].slice(-64)

@@ -268,6 +268,13 @@ export const scenarioSchema = z
      * block n times would dominate; the state-root check then only compares shared results.
      */
     execution: z.enum(['per-node', 'shared']).default('per-node'),
+    /**
+     * `per-node`: every simulated node keeps its own mempool and receives each gossip batch as a
+     * message. `shared`: one pool per process, each node seeing what reached it through a view
+     * (src/node/replica/sharedMempool.ts), and gossip batches marked as arrived when due instead
+     * of being delivered one message per link; for runs at scale. Traces differ (see docs/scenarios.md).
+     */
+    mempool: z.enum(['per-node', 'shared']).default('per-node'),
     banks: z.array(bank).min(1).max(128, 'at most 128 banks: the consensus engine allows 128 validators'),
     network: network.default({ latency: { default: 20 }, jitter: 0, drop: 0, duplicate: 0, verifyCost: 0 }),
     consensus: consensus.default({}),
@@ -280,6 +287,9 @@ export const scenarioSchema = z
     expect: expectations.default((): ScenarioExpectations => ({ invariants: 'all', metrics: new Map() }))
   })
   .superRefine((scenario, ctx) => {
+    if (scenario.mempool === 'shared' && scenario.network.verifyCost > 0) {
+      ctx.addIssue({ code: 'custom', path: ['mempool'], message: 'mempool: shared delivers gossip without modelling its verification cost; set network.verifyCost to 0 or use mempool: per-node' })
+    }
     const banks = new Map(scenario.banks.map((b) => [b.id, b]))
     if (banks.size !== scenario.banks.length) ctx.addIssue({ code: 'custom', path: ['banks'], message: 'bank ids must be unique' })
     const jurisdictions = new Set(scenario.banks.map((b) => b.jurisdiction))
