@@ -6,10 +6,10 @@
  */
 import { BoundedCache } from '../../protocol/boundedCache.ts'
 import { bytesToHex } from '../../protocol/bytes.ts'
-import { decode, type Encodable } from '../../protocol/encoding.ts'
+import { decode, encode, type Encodable } from '../../protocol/encoding.ts'
 import { CorridorError } from '../../protocol/errors.ts'
 import { protocolLimits } from '../../protocol/limits.ts'
-import { transactionFromTuple, verifyTransactionSignature, encodeTransaction, type TransactionEnvelope } from '../../protocol/envelope.ts'
+import { transactionDomainTag, transactionFromTuple, verifyTransactionSignature, type TransactionEnvelope } from '../../protocol/envelope.ts'
 import type { SignatureVerifier } from '../../protocol/keys.ts'
 import { admitTransaction, type AdmittedTransaction } from '../../ledger/transactions.ts'
 
@@ -148,7 +148,7 @@ export class AdmissionCache {
     } catch (error) {
       return { ok: false, code: 'INVALID_BODY', message: error instanceof CorridorError ? `${error.code}: ${error.message}` : String(error), id: envelope.id }
     }
-    const encodedBytes = encodeTransaction(envelope).length
+    const encodedBytes = encodedTransactionBytes(envelope)
     if (encodedBytes > protocolLimits.transactionBytesMax) {
       return { ok: false, code: 'MALFORMED', message: `transaction is ${encodedBytes} bytes, more than ${protocolLimits.transactionBytesMax}`, id: envelope.id }
     }
@@ -193,6 +193,24 @@ export class AdmissionError extends CorridorError<AdmissionErrorCode> {
     this.name = 'AdmissionError'
   }
 }
+
+/**
+ * The length of `encodeTransaction(envelope)` without encoding it again: the transaction tuple
+ * `[chainId, signer, publicKey, nonce, body, signature]` and the signing tuple `[tag, chainId,
+ * signer, publicKey, nonce, body]` are both six-element arrays sharing five encoded fields, so they
+ * differ by the tag's encoding and the signature's (checked against encodeTransaction in the tests).
+ */
+export function encodedTransactionBytes(envelope: TransactionEnvelope): number {
+  let signatureBytes = signatureFieldBytes.get(envelope.signature.length)
+  if (signatureBytes === undefined) {
+    signatureBytes = encode(new Uint8Array(envelope.signature.length)).length
+    signatureFieldBytes.set(envelope.signature.length, signatureBytes)
+  }
+  return envelope.signingBytes.length - tagFieldBytes + signatureBytes
+}
+
+const tagFieldBytes = encode(transactionDomainTag).length
+const signatureFieldBytes = new Map<number, number>()
 
 function signatureKey(signature: Uint8Array): string {
   return bytesToHex(signature.subarray(0, 16))

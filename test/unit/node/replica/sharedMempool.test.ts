@@ -116,3 +116,16 @@ t.test('a restarted validator starts empty; deliveries to a crashed one are canc
   again.removeCommitted([], () => 0n, 2)
   t.equal(pool.size, 0)
 })
+
+t.test('admission: the encoded size derived from the signing bytes is the encoding’s', async (t) => {
+  const { encodedTransactionBytes } = await import('../../../../src/node/replica/admission.ts')
+  const { encodeTransaction } = await import('../../../../src/protocol/envelope.ts')
+  const { cluster, customers } = fixture()
+  for (let i = 0; i < 20; i++) {
+    const payer = customers[i % customers.length]!
+    const payee = customers[(i + 1) % customers.length]!
+    const amount = 10n ** BigInt(i % 15)
+    const tx = cluster.network.admit(payer.id, { kind: 'transfer', recipient: payee.id, token: 'icbc.CNY', amount }, { nonce: BigInt(1 + i * 1000) })
+    t.equal(encodedTransactionBytes(tx.envelope), encodeTransaction(tx.envelope).length)
+  }
+})
