@@ -18,6 +18,7 @@
  */
 import type { Logger } from 'pino'
 import { assert } from '../protocol/assert.ts'
+import { BoundedCache } from '../protocol/boundedCache.ts'
 import { CorridorError } from '../protocol/errors.ts'
 import { signTransaction, type TransactionEnvelope } from '../protocol/envelope.ts'
 import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
@@ -68,7 +69,7 @@ export interface NodeServiceOptions {
   readonly customerSigners?: ReadonlyMap<string, Signer>
   /** Peer inputs and submissions waiting at most; beyond, peer input is dropped and submissions refused. @default 20_000 */
   readonly inputQueueMax?: number
-  /** Submissions remembered for the finality latency histogram (oldest forgotten first). @default 200_000 */
+  /** Submissions remembered for the finality latency histogram (the older half forgotten in bulk). @default 200_000 */
   readonly trackedSubmissionsMax?: number
   readonly replicaLimits?: Partial<ReplicaLimits>
   readonly consensusLimits?: Partial<ConsensusLimits>
@@ -175,8 +176,15 @@ class ReplicaNodeService implements NodeService {
   #queueHead = 0
   #boundedInQueue = 0
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  readonly #submittedAt = new Map<string, number>()
-  readonly #nextNonce = new Map<string, bigint>()
+  /** Submission time by transaction id, for the finality latency histogram; -1 once observed. */
+  readonly #submittedAt: BoundedCache<string, number>
+  /**
+   * Per customer, the highest nonce this node signed that may not be committed yet: accepted
+   * payments waiting in the mempool, and (after a restart) what the store says was signed before.
+   * An entry leaves once the committed ledger's nonce reaches it, so the map holds only customers
+   * with payments in flight (at most the mempool's bound) plus those of the key store at start.
+   */
+  readonly #issuedNonces = new Map<string, bigint>()
   #store: LevelStore | undefined
   #replica: Replica | undefined
   #transport: Transport | undefined
@@ -196,7 +204,8 @@ class ReplicaNodeService implements NodeService {
     this.#makeTransport = components.createTransport ?? createTransport
     this.#inputQueueMax = options.inputQueueMax ?? 20_000
     this.#trackedMax = options.trackedSubmissionsMax ?? 200_000
-    assert(this.#inputQueueMax >= 1 && this.#trackedMax >= 1, 'queue bounds are positive')
+    assert(this.#inputQueueMax >= 1 && this.#trackedMax >= 2, 'queue bounds are positive')
+    this.#submittedAt = new BoundedCache(this.#trackedMax)
     this.#throttle = new LogThrottle(logThrottleIntervalMs, this.#now)
     this.#validatorSet = createValidatorSet(options.validators.map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.power })))
     for (const validator of options.validators) {
@@ -229,6 +238,9 @@ class ReplicaNodeService implements NodeService {
     this.#store = store
     const recovered = store.recovered
     this.#storeLog.info({ height: recovered.tip.height, walRecords: recovered.wal.length, walDropped: recovered.walDropped, dataDir: options.dataDir }, 'store recovered')
+    for (const [customer, nonce] of await store.loadIssuedNonces()) {
+      if (nonce > lastNonceOf(recovered.ledger, customer)) this.#issuedNonces.set(customer, nonce)
+    }
     if (recovered.walDropped > 0) this.#storeLog.warn({ walDropped: recovered.walDropped }, 'torn WAL tail dropped')
     this.#replica = new Replica({
       chainId: this.chainId,
@@ -392,7 +404,12 @@ class ReplicaNodeService implements NodeService {
         }
         const { results, actions } = replica.submit([envelope], nowMs)
         const result = results[0]!
-        if (!result.ok && result.code !== 'DUPLICATE') this.#nextNonce.delete(item.request.payer)
+        if (result.ok) {
+          // Only an accepted payment uses its nonce: a refused one (a full mempool, say) leaves no
+          // gap, and the next payment of the customer takes the same nonce.
+          this.#issuedNonces.set(item.request.payer, envelope.nonce)
+          await this.#store!.saveIssuedNonce(item.request.payer, envelope.nonce)
+        }
         this.#afterSubmit(results, nowMs)
         item.resolve(result)
         return this.#perform(actions)
@@ -403,7 +420,6 @@ class ReplicaNodeService implements NodeService {
   #afterSubmit(results: readonly SubmitResult[], nowMs: number): void {
     for (const result of results) {
       if (result.ok) {
-        if (this.#submittedAt.size >= this.#trackedMax) this.#submittedAt.delete(this.#submittedAt.keys().next().value as string)
         this.#submittedAt.set(result.id, nowMs)
       } else {
         this.metrics.reject('admission', result.code)
@@ -431,12 +447,12 @@ class ReplicaNodeService implements NodeService {
     } catch (error) {
       throw new NodeError('BAD_PAYMENT', error instanceof Error ? error.message : String(error))
     }
-    // Nonces: above the ledger's last one and above the last this node handed out (payments in flight).
+    // The next nonce: above the committed ledger's and above every one this node signed that may
+    // still be pending (in this mempool, or in a peer's after a restart). Signing one already
+    // pending elsewhere would make one of the two a replay, and the payment that loses is lost.
     const committed = lastNonceOf(ledger, request.payer)
-    const local = this.#nextNonce.get(request.payer) ?? 0n
-    const nonce = (committed >= local ? committed : local) + 1n
-    this.#nextNonce.set(request.payer, nonce)
-    if (this.#nextNonce.size > this.#trackedMax) this.#nextNonce.delete(this.#nextNonce.keys().next().value as string)
+    const issued = this.#issuedNonces.get(request.payer) ?? 0n
+    const nonce = (committed >= issued ? committed : issued) + 1n
     return signTransaction({ chainId: this.chainId, signer: request.payer, publicKey: signer.publicKey, nonce, body }, signer)
   }
 
@@ -518,10 +534,13 @@ class ReplicaNodeService implements NodeService {
     const previousTimeMs = this.#lastBlockTimeMs
     if (previousTimeMs !== undefined) this.metrics.blockIntervalSeconds.observe(Math.max(0, committed.block.header.timeMs - previousTimeMs) / 1000)
     this.#lastBlockTimeMs = committed.block.header.timeMs
+    const ledger = this.#replica!.ledgerState
     for (const tx of committed.transactions) {
+      const issued = this.#issuedNonces.get(tx.signer)
+      if (issued !== undefined && issued <= lastNonceOf(ledger, tx.signer)) this.#issuedNonces.delete(tx.signer)
       const submittedMs = this.#submittedAt.get(tx.id)
-      if (submittedMs === undefined) continue
-      this.#submittedAt.delete(tx.id)
+      if (submittedMs === undefined || submittedMs < 0) continue
+      this.#submittedAt.set(tx.id, -1)
       this.metrics.finalityLatencySeconds.observe(Math.max(0, nowMs - submittedMs) / 1000)
     }
     this.#consensusLog.debug({ height: committed.height, transactions: committed.transactions.length, source: committed.source }, 'block committed')

@@ -6,7 +6,8 @@
  *   state/<key>        encode(value)                                  the ledger's entries (ledger/stateKeys.ts)
  *   meta/tip           [height, blockHash, timeMs, stateRoot]          the last committed block
  *   meta/chain         [chainId, genesisRoot]                          which network this store belongs to
- *   receipts/<txId>    [height, index, status, reason, message, rule, received, reports]
+ *   receipts/<txId>    [height, index, status, reason, message, rule, received, reports]   written once, never overwritten
+ *   issued/<customer>  bigint                                         highest nonce the node signed for a customer (POST /v1/payments)
  *   wal/<sequence>     framed record (walFrame.ts)                     consensus WAL, above the tip only
  *   evidence/<seq>     encodeEvidence(evidence)                        misbehaviour seen, kept for operators
  * Heights and sequences are zero-padded decimal so keys sort in number order.
@@ -18,6 +19,12 @@
  * records written since. On open the store recovers the ledger state from its entries, the tip,
  * and the WAL records above the tip; a record that fails its frame check (a torn last write) is
  * dropped with everything after it, never decoded.
+ *
+ * Receipts are put-if-absent: the first block that finalized a transaction id owns its receipt. A
+ * later block carrying the same transaction again (a replay a Byzantine proposer slipped into a
+ * certified block, which the ledger refuses as REPLAY) must not overwrite the receipt that
+ * says it settled. The existing ids are read with one `getMany` per block, not one awaited get per
+ * transaction.
  */
 import { createHash } from 'node:crypto'
 import { Level } from 'level'
@@ -109,6 +116,7 @@ const storedValueBytesMax = 64 * 1024 * 1024
 /** The slice of a sublevel the store uses (classic-level honours `sync` on put and batch). */
 interface Sub {
   get(key: string): Promise<Uint8Array | undefined>
+  getMany(keys: string[]): Promise<Array<Uint8Array | undefined>>
   put(key: string, value: Uint8Array, options?: { sync?: boolean }): Promise<void>
   iterator(options?: { gte?: string; lte?: string }): AsyncIterable<[string, Uint8Array]>
   keys(): AsyncIterable<string>
@@ -124,6 +132,7 @@ export class LevelStore {
   readonly #receipts: Sub
   readonly #wal: Sub
   readonly #evidence: Sub
+  readonly #issued: Sub
   readonly #limits: ConsensusLimits
   #tip: ChainTip
   #walSequence = 0
@@ -143,6 +152,7 @@ export class LevelStore {
     this.#receipts = sub('receipts')
     this.#wal = sub('wal')
     this.#evidence = sub('evidence')
+    this.#issued = sub('issued')
     this.#limits = limits
     this.#tip = tip
   }
@@ -268,7 +278,13 @@ export class LevelStore {
       { type: 'put', sublevel: this.#blocks, key: padKey(committed.height), value: encode([headerToTuple(header), committed.block.payload, certificateToTuple(committed.certificate)]) }
     ]
     for (const [key, value] of committed.writes) operations.push({ type: 'put', sublevel: this.#state, key, value: encode(value) })
+    // Put-if-absent (see the header): ids already stored, or seen earlier in this block, keep their first receipt.
+    const ids = committed.receipts.map((receipt) => receipt.transactionId)
+    const existing = ids.length === 0 ? [] : await this.#receipts.getMany(ids)
+    const written = new Set<string>()
     committed.receipts.forEach((receipt, index) => {
+      if (existing[index] !== undefined || written.has(receipt.transactionId)) return
+      written.add(receipt.transactionId)
       operations.push({ type: 'put', sublevel: this.#receipts, key: receipt.transactionId, value: encodeReceipt(committed.height, index, receipt) })
     })
     operations.push({ type: 'put', sublevel: this.#meta, key: 'tip', value: encodeTip(tip) })
@@ -315,6 +331,28 @@ export class LevelStore {
       Array<[string, string, string]>
     ]
     return { transactionId, height, index, status, reason, message, rule, received, reports: reports.map(([kind, jurisdiction, detail]) => ({ kind, jurisdiction, detail })) }
+  }
+
+  /**
+   * Records the highest nonce the node signed for a customer, so a restarted node never signs that
+   * nonce again (a peer's mempool may still hold the first one). Not synced: a process crash keeps
+   * LevelDB's log writes (they are in the OS), only a power loss could lose the last ones.
+   */
+  async saveIssuedNonce(customer: string, nonce: bigint): Promise<void> {
+    this.#requireOpen()
+    await this.#issued.put(customer, encode(nonce))
+  }
+
+  /** Highest nonces signed for customers, by customer (bounded by the node's customer key store). */
+  async loadIssuedNonces(): Promise<Map<string, bigint>> {
+    this.#requireOpen()
+    const out = new Map<string, bigint>()
+    for await (const [key, value] of this.#issued.iterator()) {
+      const nonce = this.#decode(value, `issued/${key}`)
+      if (typeof nonce !== 'bigint') throw new StoreError('STORE_CORRUPT', `${this.path} issued/${key} is not a nonce`)
+      out.set(key, nonce)
+    }
+    return out
   }
 
   async saveEvidence(evidence: Evidence): Promise<void> {

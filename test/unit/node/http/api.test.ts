@@ -8,101 +8,17 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { standardGenesisDocument, deriveSecretKey } from '../../../../src/ledger/testing/index.ts'
-import { buildGenesis, genesisValidators, parseGenesisDocument } from '../../../../src/ledger/genesis.ts'
 import { encodeTransactionBody } from '../../../../src/ledger/transactions.ts'
 import { signTransaction, encodeTransaction } from '../../../../src/protocol/envelope.ts'
 import { bytesToHex } from '../../../../src/protocol/bytes.ts'
 import { encode } from '../../../../src/protocol/encoding.ts'
-import { createNativeSigner } from '../../../../src/platform/ed25519Native.ts'
-import { createTransportCounters } from '../../../../src/node/io/transportMetrics.ts'
-import { createNodeService, type NodeService } from '../../../../src/node/service.ts'
 import { buildHttpApi } from '../../../../src/node/http/api.ts'
-import { nativeSha256 } from '../../../../src/node/store/index.ts'
-import { peerIdOf, type Transport, type TransportHandlers } from '../../../../src/node/io/transport.ts'
-import { keyPairFromSecret } from '../../../../src/protocol/keys.ts'
-
-const keySeed = 'api-test'
-const standard = standardGenesisDocument({ keySeed, customersPerBank: 4, chainId: 'corridor-api-test' })
-const document = parseGenesisDocument(standard, 'api test genesis')
-const genesis = buildGenesis(document, { sha256: nativeSha256, checkInstitutionKeys: false })
-const customers = document.customers.filter((c) => c.bank === 'icbc').map((c) => c.id)
-const customerSigners = new Map(document.customers.map((c) => c.id).map((id) => [id, createNativeSigner(deriveSecretKey(keySeed, id))]))
-
-/**
- * An in-memory network between the node services of this process: what one publishes reaches
- * the others' handlers a millisecond later, as libp2p would deliver it.
- */
-class Hub {
-  readonly handlers = new Map<string, TransportHandlers>()
-  transport(secretKey: Uint8Array, handlers: TransportHandlers): Transport {
-    const peerId = peerIdOf(keyPairFromSecret(secretKey).publicKey)
-    const counters = createTransportCounters()
-    let running = false
-    const deliver = (to: string, call: (h: TransportHandlers) => void): void => {
-      setTimeout(() => {
-        const target = this.handlers.get(to)
-        if (target !== undefined && running) call(target)
-      }, 1)
-    }
-    return {
-      peerId,
-      options: {} as Transport['options'],
-      counters,
-      start: async () => {
-        running = true
-        this.handlers.set(peerId, handlers)
-      },
-      stop: async () => {
-        running = false
-        this.handlers.delete(peerId)
-      },
-      isRunning: () => running,
-      listenAddresses: () => [],
-      peers: () => [...this.handlers.keys()].filter((p) => p !== peerId),
-      gossipPeers: () => [],
-      publish: async (topic, bytes) => {
-        counters.channels[topic].messagesOut++
-        counters.channels[topic].bytesOut += bytes.length
-        for (const other of this.handlers.keys()) if (other !== peerId) deliver(other, (h) => h.onMessage(topic, bytes, peerId))
-        return this.handlers.size - 1
-      },
-      request: async () => new Uint8Array(),
-      send: async (to, bytes) => deliver(to, (h) => h.onDirect(bytes, peerId)),
-      isValidator: () => true,
-      publicKeyOf: () => undefined
-    }
-  }
-}
+import { Hub, banks, customerSigners, customersOf, document, startNode as startHubNode, waitFor } from '../helpers/inProcessNetwork.ts'
+import type { NodeService } from '../../../../src/node/service.ts'
 
 const hub = new Hub()
-const banks = document.banks.map((b) => b.id)
-
-function startNode(bank: string, dataDir: string): NodeService {
-  return createNodeService(
-    {
-      validatorId: bank,
-      secretKey: deriveSecretKey(keySeed, bank),
-      genesisDocument: document,
-      genesis,
-      validators: genesisValidators(document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower, address: '/ip4/127.0.0.1/tcp/1', api: undefined })),
-      dataDir,
-      listen: '/ip4/127.0.0.1/tcp/0',
-      customerSigners: new Map([...customerSigners].filter(([id]) => document.customers.find((c) => c.id === id)?.bank === bank))
-    },
-    { logger: pino({ level: 'silent' }), createTransport: (options, components) => hub.transport(options.secretKey, components.handlers) }
-  )
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+const customers = customersOf('icbc')
+const startNode = (bank: string, dataDir: string): NodeService => startHubNode(hub, bank, dataDir)
 
 t.test('the API of one node of four (in-process network, real LevelDB)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'corridor-api-'))

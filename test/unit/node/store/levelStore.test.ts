@@ -230,3 +230,39 @@ t.test('a commit is all or nothing: a batch that fails to build writes nothing',
   t.equal(store.tip.height, 2, 'the good commit goes through afterwards')
   t.equal(store.walRecords, 0)
 })
+
+t.test('receipts are put-if-absent: a later block replaying a final transaction never overwrites its receipt', async (t) => {
+  const path = tempDir(t)
+  const store = await open(path)
+  t.teardown(() => store.close())
+  const first = blocks.find((block) => block.receipts.length > 0)!
+  for (const block of blocks) {
+    await store.commitBlock(block)
+    if (block === first) break
+  }
+  const original = first.receipts[0]!
+  const before = await store.loadReceipt(original.transactionId)
+  t.equal(before?.height, first.height)
+  // The next block carries the same transaction id again (twice), refused this time as a replay.
+  const next = blocks[first.height]!
+  const replayed = { ...original, status: 'rejected' as const, reason: 'REPLAY' as const, message: 'nonce already used' }
+  await store.commitBlock({ ...next, receipts: [replayed, ...next.receipts, replayed] })
+  const after = await store.loadReceipt(original.transactionId)
+  t.equal(after?.height, first.height, 'the receipt still names the block that finalized it')
+  t.equal(after?.status, original.status, 'and its status')
+  t.equal(after?.reason, before?.reason ?? null)
+  const fresh = next.receipts[0]
+  if (fresh !== undefined) t.equal((await store.loadReceipt(fresh.transactionId))?.height, next.height, 'new receipts of that block are written')
+})
+
+t.test('issued nonces survive a reopen', async (t) => {
+  const path = tempDir(t)
+  let store = await open(path)
+  await store.saveIssuedNonce('icbc-corporate-0', 7n)
+  await store.saveIssuedNonce('icbc-corporate-0', 9n)
+  await store.saveIssuedNonce('icbc-individual-1', 1n)
+  await store.close()
+  store = await open(path)
+  t.teardown(() => store.close())
+  t.same([...(await store.loadIssuedNonces())].sort(), [['icbc-corporate-0', 9n], ['icbc-individual-1', 1n]])
+})
