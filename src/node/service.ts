@@ -139,6 +139,16 @@ export interface NodeService {
   pay(request: PaymentRequest): Promise<SubmitResult>
   transactionStatus(id: string): Promise<TransactionStatus>
   loadBlock(height: number): Promise<StoredBlock | undefined>
+  /** Committed blocks from `fromHeight`, at most `count`, in height order. */
+  loadBlocks(fromHeight: number, count: number): Promise<StoredBlock[]>
+  /** Every receipt of a committed block, in block order (undefined if the store has none for it). */
+  loadBlockReceipts(height: number): Promise<StoredReceipt[] | undefined>
+  /** The hash of the block `ledger()` is at (the genesis tip's at height 0). */
+  lastBlockHash(): Uint8Array
+  /** The height of the last block written to the store: blocks up to it can be loaded (ledger() may be one ahead while it is written). */
+  storedHeight(): number
+  /** The validators (bank ids) connected to this node now. */
+  connectedPeers(): string[]
   ledger(): LedgerState
   validatorList(): readonly ValidatorEndpoint[]
   consensusStatus(): ConsensusStatus
@@ -256,6 +266,7 @@ class ReplicaNodeService implements NodeService {
       ...(options.consensusLimits === undefined ? {} : { consensusLimits: options.consensusLimits })
     })
     this.metrics.height.set(recovered.tip.height)
+    this.#ledgerTipHash = recovered.tip.blockHash
     const handlers: TransportHandlers = {
       onMessage: (topic, bytes, fromPeer) => this.#onPeerMessage(topic, bytes, fromPeer),
       onDirect: (bytes, fromPeer) => this.#onPeerMessage('consensus', bytes, fromPeer),
@@ -475,7 +486,12 @@ class ReplicaNodeService implements NodeService {
         }
         case 'commit': {
           const started = performance.now()
+          // The replica has already dropped these from its mempool; until the block is written
+          // their receipts are not in the store, and a status query must not answer "unknown".
+          this.#committing = new Set(action.committed.transactions.map((tx) => tx.id))
+          this.#ledgerTipHash = action.committed.blockHash
           await store.commitBlock(action.committed)
+          this.#committing = undefined
           this.metrics.storeWriteSeconds.observe({ kind: 'block' }, (performance.now() - started) / 1000)
           this.#onCommitted(action.committed)
           break
@@ -547,6 +563,10 @@ class ReplicaNodeService implements NodeService {
   }
 
   #lastBlockTimeMs: number | undefined
+  /** The hash of the block the replica's ledger is at (the store's tip may lag it by one write). */
+  #ledgerTipHash: Uint8Array = new Uint8Array(32)
+  /** Ids of the block being written (see `commit` in #perform). */
+  #committing: Set<string> | undefined
 
   #rejected(edge: RejectionEdge, reason: string, from: string): void {
     this.metrics.reject(edge, reason)
@@ -556,7 +576,7 @@ class ReplicaNodeService implements NodeService {
   // Queries.
 
   async transactionStatus(id: string): Promise<TransactionStatus> {
-    if (this.#replica?.hasPending(id) === true) return { status: 'pending' }
+    if (this.#replica?.hasPending(id) === true || this.#committing?.has(id) === true) return { status: 'pending' }
     const receipt = await this.#store?.loadReceipt(id)
     if (receipt !== undefined) return { status: 'final', receipt }
     return { status: 'unknown' }
@@ -564,6 +584,32 @@ class ReplicaNodeService implements NodeService {
 
   async loadBlock(height: number): Promise<StoredBlock | undefined> {
     return this.#store?.loadBlock(height)
+  }
+
+  async loadBlocks(fromHeight: number, count: number): Promise<StoredBlock[]> {
+    return this.#store?.loadBlocks(fromHeight, count) ?? []
+  }
+
+  async loadBlockReceipts(height: number): Promise<StoredReceipt[] | undefined> {
+    return this.#store?.loadBlockReceipts(height)
+  }
+
+  lastBlockHash(): Uint8Array {
+    return this.#ledgerTipHash
+  }
+
+  storedHeight(): number {
+    return this.#store?.tip.height ?? 0
+  }
+
+  connectedPeers(): string[] {
+    if (this.#transport?.isRunning() !== true) return []
+    const out: string[] = []
+    for (const peerId of this.#transport.peers()) {
+      const bank = this.#validatorByPeer.get(peerId)
+      if (bank !== undefined) out.push(bank)
+    }
+    return out.sort()
   }
 
   ledger(): LedgerState {

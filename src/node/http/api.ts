@@ -5,10 +5,15 @@
  * naming the field. Every refusal is counted in `corridor_rejections_total{edge="http"}`.
  *
  *   POST /v1/transactions        { transactions: [hex wire bytes | { chainId, signer, publicKey, nonce, body, signature }] }
+ *   POST /v1/transactions/batch  [hex wire bytes | {...}, ...]: up to 1,000, one result per item, a bad item fails alone
  *   POST /v1/payments            { payer, payee, payerToken, payeeToken, amount, purpose?, documentRef?, fxProvider? }
  *   GET  /v1/transactions/:id    pending | final (receipt, height) | unknown (404)
  *   GET  /v1/accounts/:id/balances
- *   GET  /v1/blocks/:height      block with its commit certificate; also /v1/blocks/latest
+ *   GET  /v1/blocks/:height      block with its commit certificate, decoded transactions and receipts; also /v1/blocks/latest
+ *   GET  /v1/blocks?from=&to=    the same for a range, at most 100 blocks per page
+ *   GET  /v1/status              bank id, height, last block hash, state root, round, mempool, peers
+ *   GET  /v1/ledger/summary      per-token totals, settlement assets, negative balances, conservation check, whole-state digest
+ *   GET  /v1/ledger/balances     every balance, paged (?cursor=&limit=)
  *   GET  /v1/validators
  *   GET  /v1/health
  *   GET  /metrics                Prometheus text format
@@ -26,13 +31,22 @@ import { accountOf, balanceOf, lastNonceOf, tokenIdsOf } from '../../ledger/stat
 import { peerIdOf } from '../io/peerIdentity.ts'
 import { formatPath } from '../../config/errors.ts'
 import type { NodeService } from '../service.ts'
-import type { StoredBlock } from '../store/index.ts'
+import type { StoredBlock, StoredReceipt } from '../store/index.ts'
+import { decodeTransactionBody } from '../../ledger/transactions.ts'
+import { toJsonValue, type JsonValue } from './jsonView.ts'
+import { balancePage, ledgerSummary } from './ledgerViews.ts'
 
 export interface HttpApiOptions {
   /** Largest request body. @default 2 MiB */
   readonly bodyBytesMax?: number
-  /** Transactions in one POST /v1/transactions at most. @default 1000 */
+  /** Transactions in one POST /v1/transactions or /v1/transactions/batch at most. @default 1000 */
   readonly transactionsPerRequestMax?: number
+  /** Largest POST /v1/transactions/batch body (1,000 payments as hex take about 1 MiB). @default 8 MiB */
+  readonly batchBodyBytesMax?: number
+  /** Blocks in one GET /v1/blocks page at most. @default 100 */
+  readonly blocksPerPageMax?: number
+  /** Balances in one GET /v1/ledger/balances page at most. @default 10_000 */
+  readonly balancesPerPageMax?: number
 }
 
 export const httpErrorCodes = [
@@ -46,6 +60,7 @@ export const httpErrorCodes = [
   'BAD_PAYMENT',
   'QUEUE_FULL',
   'NOT_RUNNING',
+  'UNAUTHORIZED',
   'INTERNAL'
 ] as const
 export type HttpErrorCode = (typeof httpErrorCodes)[number]
@@ -103,7 +118,12 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
   const transactionsMax = options.transactionsPerRequestMax ?? 1000
   const log = logger.child({ module: 'http' })
   const app = Fastify({ logger: false, bodyLimit: bodyBytesMax })
-  const submitSchema = z.strictObject({ transactions: z.array(z.union([z.string().max(protocolLimits.transactionBytesMax * 2), jsonEnvelope])).min(1).max(transactionsMax) })
+  const batchBodyBytesMax = options.batchBodyBytesMax ?? 8 * 1024 * 1024
+  const blocksPerPageMax = options.blocksPerPageMax ?? 100
+  const balancesPerPageMax = options.balancesPerPageMax ?? 10_000
+  const transactionEntry = z.union([z.string().max(protocolLimits.transactionBytesMax * 2), jsonEnvelope])
+  const submitSchema = z.strictObject({ transactions: z.array(transactionEntry).min(1).max(transactionsMax) })
+  const batchSchema = z.array(z.unknown()).min(1, 'expected at least one transaction').max(transactionsMax, `expected at most ${transactionsMax} transactions`)
 
   const fail = (reply: FastifyReply, status: number, code: HttpErrorCode, message: string): FastifyReply => {
     node.metrics.reject('http', code)
@@ -138,6 +158,41 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
     })
     const results = await node.submit(envelopes)
     return { results: results.map((result) => (result.ok ? { ok: true, id: result.id } : { ok: false, id: result.id ?? null, code: result.code, message: result.message })) }
+  })
+
+  // For load generators: many transactions per request, each judged alone. An item out of shape
+  // gets its own error result and the others still go in, so one bad transaction does not cost a
+  // client the whole batch (POST /v1/transactions refuses the request instead).
+  app.post('/v1/transactions/batch', { bodyLimit: batchBodyBytesMax }, async (request) => {
+    const items = parseBody(batchSchema, request.body)
+    const results: Array<Record<string, unknown> | undefined> = new Array(items.length)
+    const envelopes: TransactionEnvelope[] = []
+    const positions: number[] = []
+    items.forEach((item, index) => {
+      try {
+        if (typeof item === 'string') {
+          if (item.length > protocolLimits.transactionBytesMax * 2) throw new Error(`[${index}]: expected at most ${protocolLimits.transactionBytesMax} bytes of transaction`)
+          envelopes.push(decodeTransaction(hexToBytes(item)))
+        } else {
+          const entry = jsonEnvelope.safeParse(item)
+          if (!entry.success) {
+            const issue = entry.error.issues[0]!
+            throw new Error(`${formatPath([index, ...issue.path])}: ${issue.message}`)
+          }
+          envelopes.push(envelopeFromJson(entry.data))
+        }
+        positions.push(index)
+      } catch (error) {
+        node.metrics.reject('http', 'MALFORMED_TRANSACTION')
+        const message = error instanceof Error ? error.message : String(error)
+        results[index] = { ok: false, id: null, code: 'MALFORMED_TRANSACTION', message: message.startsWith(`[${index}]`) ? message : `[${index}]: ${message}` }
+      }
+    })
+    const submitted = envelopes.length === 0 ? [] : await node.submit(envelopes)
+    submitted.forEach((result, i) => {
+      results[positions[i]!] = result.ok ? { ok: true, id: result.id } : { ok: false, id: result.id ?? null, code: result.code, message: result.message }
+    })
+    return { accepted: submitted.filter((result) => result.ok).length, results }
   })
 
   app.post('/v1/payments', async (request, reply) => {
@@ -184,7 +239,35 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
     return { account: id, kind: account.kind, height: ledger.height, nonce: lastNonceOf(ledger, id).toString(), balances }
   })
 
-  const blockView = (stored: StoredBlock): Record<string, unknown> => {
+  const receiptView = (receipt: StoredReceipt): Record<string, JsonValue> => ({
+    transactionId: receipt.transactionId,
+    height: receipt.height,
+    index: receipt.index,
+    status: receipt.status,
+    reason: receipt.reason,
+    message: receipt.message,
+    rule: receipt.rule,
+    received: receipt.received === null ? null : receipt.received.toString(),
+    reports: receipt.reports.map((report) => ({ ...report }))
+  })
+
+  const transactionView = (tuple: Encodable): JsonValue => {
+    try {
+      const envelope = transactionFromTuple(tuple)
+      let body: JsonValue
+      try {
+        body = toJsonValue(decodeTransactionBody(envelope.body))
+      } catch {
+        // Certified blocks may carry a body the ledger refused as malformed: show it raw.
+        body = { kind: 'undecodable', value: toJsonValue(envelope.body) }
+      }
+      return { id: envelope.id, signer: envelope.signer, publicKey: bytesToHex(envelope.publicKey), nonce: envelope.nonce.toString(), body, signature: bytesToHex(envelope.signature) }
+    } catch {
+      return { id: null, raw: toJsonValue(tuple) }
+    }
+  }
+
+  const blockView = (stored: StoredBlock, receipts: readonly StoredReceipt[] | undefined): Record<string, unknown> => {
     const header = stored.block.header
     const payload = Array.isArray(stored.block.payload) ? (stored.block.payload as readonly Encodable[]) : []
     return {
@@ -199,13 +282,9 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
         payloadHash: bytesToHex(header.payloadHash),
         appHash: bytesToHex(header.appHash)
       },
-      transactions: payload.map((tuple) => {
-        try {
-          return transactionFromTuple(tuple).id
-        } catch {
-          return null
-        }
-      }),
+      transactions: payload.map(transactionView),
+      // Null for a block stored before receipts were kept per block.
+      receipts: receipts === undefined ? null : receipts.map(receiptView),
       certificate: {
         height: stored.certificate.height,
         round: stored.certificate.round,
@@ -215,14 +294,73 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
     }
   }
 
+  const heightParameter = (text: string | undefined, name: string): number => {
+    if (text === undefined || !/^[0-9]{1,15}$/.test(text)) throw new HttpError(400, 'BAD_REQUEST', `${name}: expected a block height (a non-negative integer)`)
+    return Number(text)
+  }
+
+  app.get<{ Querystring: { from?: string; to?: string } }>('/v1/blocks', async (request) => {
+    const tipHeight = node.storedHeight()
+    const from = heightParameter(request.query.from ?? '1', 'from')
+    const to = request.query.to === undefined ? Math.max(tipHeight, from) : heightParameter(request.query.to, 'to')
+    if (from < 1) throw new HttpError(400, 'BAD_REQUEST', 'from: expected a height of at least 1')
+    if (to < from) throw new HttpError(400, 'BAD_REQUEST', `to: expected a height of at least from (${from})`)
+    const last = Math.min(to, tipHeight, from + blocksPerPageMax - 1)
+    const stored = last >= from ? await node.loadBlocks(from, last - from + 1) : []
+    const blocks = []
+    for (const block of stored) blocks.push(blockView(block, await node.loadBlockReceipts(block.height)))
+    const next = last < Math.min(to, tipHeight) ? last + 1 : null
+    return { from, to: last >= from ? last : null, tip: tipHeight, blocks, next }
+  })
+
   app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request, reply) => {
     const text = request.params.height
-    const tipHeight = node.ledger().height
+    const tipHeight = node.storedHeight()
     const height = text === 'latest' ? tipHeight : /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN
     if (!Number.isSafeInteger(height)) return fail(reply, 400, 'BAD_REQUEST', "height: expected a block height or 'latest'")
     const stored = height >= 1 ? await node.loadBlock(height) : undefined
     if (stored === undefined) return fail(reply, 404, 'NOT_FOUND', height === 0 ? 'no block has been committed yet' : `no block at height ${height} (tip ${tipHeight})`)
-    return blockView(stored)
+    return blockView(stored, await node.loadBlockReceipts(height))
+  })
+
+  app.get('/v1/status', async () => {
+    const ledger = node.ledger()
+    const consensus = node.consensusStatus()
+    const health = node.health()
+    return {
+      bankId: node.validatorId,
+      chainId: node.chainId,
+      running: node.isRunning(),
+      height: ledger.height,
+      lastBlockHash: bytesToHex(node.lastBlockHash()),
+      stateRoot: bytesToHex(ledger.stateRoot),
+      // The state root is the app hash the next block's header carries.
+      appHash: bytesToHex(ledger.stateRoot),
+      lastBlockTimeMs: ledger.timeMs,
+      round: consensus.round,
+      step: consensus.step,
+      mempoolSize: health.mempoolTransactions,
+      inputQueue: health.inputQueueInputs,
+      peers: node.connectedPeers(),
+      validators: health.validators
+    }
+  })
+
+  app.get('/v1/ledger/summary', async () => ledgerSummary(node.ledger()))
+
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>('/v1/ledger/balances', async (request) => {
+    const { cursor, limit: limitText } = request.query
+    if (cursor !== undefined && !/^[a-z0-9_:-]{1,64}\/[A-Za-z0-9_:.-]{1,80}$/.test(cursor)) {
+      throw new HttpError(400, 'BAD_REQUEST', 'cursor: expected the nextCursor of the previous page (account/token)')
+    }
+    let limit = 1000
+    if (limitText !== undefined) {
+      if (!/^[0-9]{1,6}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > balancesPerPageMax) {
+        throw new HttpError(400, 'BAD_REQUEST', `limit: expected an integer from 1 to ${balancesPerPageMax}`)
+      }
+      limit = Number(limitText)
+    }
+    return balancePage(node.ledger(), cursor, limit)
   })
 
   app.get('/v1/validators', async () => ({

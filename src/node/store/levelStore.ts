@@ -7,6 +7,7 @@
  *   meta/tip           [height, blockHash, timeMs, stateRoot]          the last committed block
  *   meta/chain         [chainId, genesisRoot]                          which network this store belongs to
  *   receipts/<txId>    [height, index, status, reason, message, rule, received, reports]   written once, never overwritten
+ *   blockReceipts/<height>  [receipt tuple without height, ...]       every receipt of a block, in block order (the API's block view)
  *   issued/<customer>  bigint                                         highest nonce the node signed for a customer (POST /v1/payments)
  *   wal/<sequence>     framed record (walFrame.ts)                     consensus WAL, above the tip only
  *   evidence/<seq>     encodeEvidence(evidence)                        misbehaviour seen, kept for operators
@@ -133,6 +134,7 @@ export class LevelStore {
   readonly #wal: Sub
   readonly #evidence: Sub
   readonly #issued: Sub
+  readonly #blockReceipts: Sub
   readonly #limits: ConsensusLimits
   #tip: ChainTip
   #walSequence = 0
@@ -153,6 +155,7 @@ export class LevelStore {
     this.#wal = sub('wal')
     this.#evidence = sub('evidence')
     this.#issued = sub('issued')
+    this.#blockReceipts = sub('blockReceipts')
     this.#limits = limits
     this.#tip = tip
   }
@@ -287,6 +290,7 @@ export class LevelStore {
       written.add(receipt.transactionId)
       operations.push({ type: 'put', sublevel: this.#receipts, key: receipt.transactionId, value: encodeReceipt(committed.height, index, receipt) })
     })
+    operations.push({ type: 'put', sublevel: this.#blockReceipts, key: padKey(committed.height), value: encode(committed.receipts.map((receipt, index) => [receipt.transactionId, ...receiptTuple(committed.height, index, receipt)])) })
     operations.push({ type: 'put', sublevel: this.#meta, key: 'tip', value: encodeTip(tip) })
     const keep: Array<{ sequence: number; height: number }> = []
     for (const entry of this.#walIndex) {
@@ -320,17 +324,25 @@ export class LevelStore {
     this.#requireOpen()
     const value = await this.#receipts.get(transactionId)
     if (value === undefined) return undefined
-    const [height, index, status, reason, message, rule, received, reports] = this.#decode(value, `receipts/${transactionId}`) as [
-      number,
-      number,
-      ReceiptStatus,
-      string | null,
-      string,
-      string | null,
-      bigint | null,
-      Array<[string, string, string]>
-    ]
-    return { transactionId, height, index, status, reason, message, rule, received, reports: reports.map(([kind, jurisdiction, detail]) => ({ kind, jurisdiction, detail })) }
+    return receiptFromTuple(transactionId, this.#decode(value, `receipts/${transactionId}`))
+  }
+
+  /**
+   * Every receipt of a committed block, in block order, including those of transactions the block
+   * repeated (which `loadReceipt` answers with the first block's). Undefined above the tip, or for
+   * a block committed by a node version that did not keep them.
+   */
+  async loadBlockReceipts(height: number): Promise<StoredReceipt[] | undefined> {
+    this.#requireOpen()
+    if (!Number.isSafeInteger(height) || height < 1 || height > this.#tip.height) return undefined
+    const value = await this.#blockReceipts.get(padKey(height))
+    if (value === undefined) return undefined
+    const list = this.#decode(value, `blockReceipts/${height}`)
+    if (!Array.isArray(list)) throw new StoreError('STORE_CORRUPT', `${this.path} blockReceipts/${height} is not a list`)
+    return list.map((entry) => {
+      const [transactionId, ...tuple] = entry as [string, ...Encodable[]]
+      return receiptFromTuple(transactionId, tuple)
+    })
   }
 
   /**
@@ -414,7 +426,25 @@ function decodeTip(value: Encodable): ChainTip {
 }
 
 function encodeReceipt(height: number, index: number, receipt: Receipt): Uint8Array {
-  return encode([
+  return encode(receiptTuple(height, index, receipt))
+}
+
+function receiptFromTuple(transactionId: string, value: Encodable): StoredReceipt {
+  const [height, index, status, reason, message, rule, received, reports] = value as [
+    number,
+    number,
+    ReceiptStatus,
+    string | null,
+    string,
+    string | null,
+    bigint | null,
+    Array<[string, string, string]>
+  ]
+  return { transactionId, height, index, status, reason, message, rule, received, reports: reports.map(([kind, jurisdiction, detail]) => ({ kind, jurisdiction, detail })) }
+}
+
+function receiptTuple(height: number, index: number, receipt: Receipt): Encodable[] {
+  return [
     height,
     index,
     receipt.status,
@@ -423,5 +453,5 @@ function encodeReceipt(height: number, index: number, receipt: Receipt): Uint8Ar
     receipt.rule ?? null,
     receipt.received ?? null,
     receipt.reports.map((report) => [report.kind, report.jurisdiction, report.detail])
-  ])
+  ]
 }
