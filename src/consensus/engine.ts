@@ -177,6 +177,8 @@ export class ConsensusEngine {
   private roundStep: Exclude<ConsensusStep, 'decided'> = 'propose'
   private started = false
   private restored = false
+  /** The height has not started yet: waiting out timeoutCommitMs, or for transactions (emptyBlockIntervalMs). */
+  private waiting: 'commit' | 'transactions' | null = null
   private decision: Decision | null = null
 
   // The paper's lockedValue/lockedRound and validValue/validRound; validProofOfLock justifies re-proposing.
@@ -324,6 +326,9 @@ export class ConsensusEngine {
       case 'blocksLoaded':
         this.onBlocksLoaded(input.to, input.blocks)
         break
+      case 'transactionsAvailable':
+        if (input.height === this.height && this.waiting === 'transactions' && this.decision === null) this.startRound(0)
+        break
       default:
         throw new ConsensusError('BAD_INPUT', `unknown input kind ${String((input as { kind: unknown }).kind)}`)
     }
@@ -339,7 +344,7 @@ export class ConsensusEngine {
   private onStart(): void {
     this.started = true
     if (!this.restored) {
-      this.startRound(0)
+      this.beginHeight()
       return
     }
     if (this.decision !== null) {
@@ -392,6 +397,14 @@ export class ConsensusEngine {
     this.helpedPeers.clear()
     this.helpedPeersInRound.clear()
     if (timeout.height !== this.height || this.decision !== null || timeout.round !== this.round) return
+    if (timeout.step === 'commit') {
+      if (this.waiting === 'commit') this.beginHeight()
+      return
+    }
+    if (timeout.step === 'emptyBlock') {
+      if (this.waiting === 'transactions') this.startRound(0)
+      return
+    }
     // The round is taking longer than a healthy one: a peer still at the previous height may be
     // stuck there (and needed for a quorum here).
     this.helpLaggingPeers()
@@ -753,8 +766,24 @@ export class ConsensusEngine {
   }
 
   /** Lines 11-21: StartRound. Every validator schedules the propose timeout, the proposer too, so a slow application cannot stall the round. */
+  /**
+   * Round 0 of a new height, unless limits.emptyBlockIntervalMs says to wait for transactions
+   * first: then the application is asked (awaitTransactions) and the round starts on its answer,
+   * on a message of this height from a peer, or when the interval is over.
+   */
+  private beginHeight(): void {
+    if (this.limits.emptyBlockIntervalMs === 0) {
+      this.startRound(0)
+      return
+    }
+    this.waiting = 'transactions'
+    this.scheduleTimeout('emptyBlock', 0)
+    this.out.push({ kind: 'awaitTransactions', height: this.height })
+  }
+
   private startRound(round: number): void {
     assert(round >= this.round, 'rounds only move forward')
+    this.waiting = null
     this.round = round
     this.roundStep = 'propose'
     this.awaitingProposalRound = null
@@ -922,6 +951,15 @@ export class ConsensusEngine {
     if (this.applyCatchUpBlock()) return true
     if (this.ruleDecide()) return true
     if (this.ruleSkipRound()) return true
+    if (this.waiting !== null) {
+      // Not started yet. Waiting for transactions ends when a peer has started this height: its
+      // proposal or votes are here, and its propose timeout is running.
+      if (this.waiting === 'transactions' && (this.rounds.get(0)?.senders.size ?? 0) > 0) {
+        this.startRound(0)
+        return true
+      }
+      return false
+    }
     const state = this.roundState(this.round)
     if (this.roundStep === 'propose' && this.rulePrevoteOnProposal(state)) return true
     if (this.roundStep === 'prevote' && !state.prevoteTimeoutScheduled && this.validatorSet.isQuorum(state.prevotes.power)) {
@@ -1121,7 +1159,13 @@ export class ConsensusEngine {
     for (const h of [...this.catchUpBlocks.keys()]) if (h < height) this.catchUpBlocks.delete(h)
     const buffered = this.futureMessages.splice(0)
     this.futureKeys.clear()
-    this.startRound(0)
+    const self = this.validatorSet.get(this.validatorId)!
+    if (this.limits.timeoutCommitMs > 0 || this.validatorSet.isQuorum(self.power)) {
+      // timeout_commit; or a validator that is a quorum alone, which would otherwise decide the
+      // next height within this very step, and the next, without end.
+      this.waiting = 'commit'
+      this.scheduleTimeout('commit', 0)
+    } else this.beginHeight()
     for (const { from, message } of buffered) {
       if (message.kind === 'vote') this.receiveVote(from, message.vote, true)
       else this.receiveProposal(from, message, true)

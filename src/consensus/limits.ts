@@ -32,6 +32,21 @@ export interface ConsensusLimits {
   readonly timeoutPrecommitBaseMs: number
   readonly timeoutPrecommitDeltaMs: number
   readonly timeoutMaxMs: number
+  /**
+   * CometBFT's timeout_commit: after deciding a height, wait this long before starting the next
+   * one (votes still arriving are collected meanwhile), so blocks gather more transactions. 0
+   * starts the next height at once, except that a validator holding a quorum alone always waits
+   * (0 ms, through a scheduled timeout): otherwise it would decide height after height inside one step.
+   */
+  readonly timeoutCommitMs: number
+  /**
+   * CometBFT's create_empty_blocks: 0 proposes at a new height at once, empty blocks included.
+   * Above 0, a validator starts a new height only once it holds transactions, a peer has started
+   * the height (sent a proposal or vote of it), or this long has passed, so an idle network makes
+   * one empty block per interval instead of several per second. Every validator waits the same
+   * way, so no propose timeout runs while the proposer waits.
+   */
+  readonly emptyBlockIntervalMs: number
   /** Largest application hash carried in a block header. */
   readonly appHashBytesMax: number
 }
@@ -53,6 +68,8 @@ export const defaultConsensusLimits: ConsensusLimits = {
   timeoutPrecommitBaseMs: 500,
   timeoutPrecommitDeltaMs: 250,
   timeoutMaxMs: 60_000,
+  timeoutCommitMs: 0,
+  emptyBlockIntervalMs: 0,
   appHashBytesMax: 64
 }
 
@@ -71,7 +88,7 @@ function relation(holds: boolean, rule: string): void {
 export function checkConsensusLimits(overrides: Partial<ConsensusLimits> = {}): ConsensusLimits {
   const limits: ConsensusLimits = { ...defaultConsensusLimits, ...overrides }
   for (const name of Object.keys(defaultConsensusLimits) as (keyof ConsensusLimits)[]) {
-    const deltaOrZero = name.endsWith('DeltaMs')
+    const deltaOrZero = name.endsWith('DeltaMs') || name === 'timeoutCommitMs' || name === 'emptyBlockIntervalMs'
     positiveInteger(limits, name, deltaOrZero ? 0 : 1)
   }
   relation(limits.messageBytesMax <= protocolLimits.messageBytesMax, 'messageBytesMax <= protocolLimits.messageBytesMax')
@@ -87,6 +104,8 @@ export function checkConsensusLimits(overrides: Partial<ConsensusLimits> = {}): 
     relation(limits[`timeout${step}BaseMs`] <= limits.timeoutMaxMs, `timeout${step}BaseMs <= timeoutMaxMs`)
   }
   relation(limits.appHashBytesMax <= 1024, 'appHashBytesMax <= 1024')
+  relation(limits.timeoutCommitMs <= limits.timeoutMaxMs, 'timeoutCommitMs <= timeoutMaxMs')
+  relation(limits.emptyBlockIntervalMs <= limits.timeoutMaxMs, 'emptyBlockIntervalMs <= timeoutMaxMs')
   return limits
 }
 
@@ -97,11 +116,14 @@ export function checkConsensusLimits(overrides: Partial<ConsensusLimits> = {}): 
  * sends its own proposal and votes of that round again. It lasts a prevote plus a precommit
  * timeout, so it only fires in a round that is stuck.
  */
-export type TimeoutStep = 'propose' | 'prevote' | 'precommit' | 'resend'
+export type TimeoutStep = 'propose' | 'prevote' | 'precommit' | 'resend' | 'commit' | 'emptyBlock'
 
 /** The duration of a step's timeout in a round: base + round * delta, capped. */
 export function timeoutDurationMs(limits: ConsensusLimits, step: TimeoutStep, round: number): number {
   if (step === 'resend') return timeoutDurationMs(limits, 'prevote', round) + timeoutDurationMs(limits, 'precommit', round)
+  // Waits before a height starts (round 0), not round timeouts: they do not grow.
+  if (step === 'commit') return limits.timeoutCommitMs
+  if (step === 'emptyBlock') return limits.emptyBlockIntervalMs
   const [base, delta] =
     step === 'propose'
       ? [limits.timeoutProposeBaseMs, limits.timeoutProposeDeltaMs]

@@ -51,6 +51,8 @@ export type ConsensusInput =
   | { readonly kind: 'committed'; readonly height: number; readonly appHash: Uint8Array }
   /** The driver's answer to `loadBlocks`: committed blocks from its store, in height order. */
   | { readonly kind: 'blocksLoaded'; readonly to: string; readonly blocks: readonly CertifiedBlock[] }
+  /** The application's answer to `awaitTransactions`, at once or when the first transaction arrives. */
+  | { readonly kind: 'transactionsAvailable'; readonly height: number }
 
 export type ConsensusAction =
   /** First action of every `message` step: relay on accept, drop quietly on ignore, penalize the peer on reject. */
@@ -80,6 +82,8 @@ export type ConsensusAction =
   | { readonly kind: 'evidence'; readonly evidence: Evidence }
   /** A peer asked for committed blocks: load them from the block store and feed `blocksLoaded`. */
   | { readonly kind: 'loadBlocks'; readonly to: string; readonly fromHeight: number; readonly count: number }
+  /** With limits.emptyBlockIntervalMs: the height waits for transactions; feed `transactionsAvailable` once the mempool holds any. */
+  | { readonly kind: 'awaitTransactions'; readonly height: number }
 
 export type ConsensusStep = 'propose' | 'prevote' | 'precommit' | 'decided'
 

@@ -809,6 +809,8 @@ function consensusLimitsOf(scenario: Scenario): Partial<ConsensusLimits> {
   if (c.timeoutPropose !== undefined) limits['timeoutProposeBaseMs'] = c.timeoutPropose
   if (c.timeoutPrevote !== undefined) limits['timeoutPrevoteBaseMs'] = c.timeoutPrevote
   if (c.timeoutPrecommit !== undefined) limits['timeoutPrecommitBaseMs'] = c.timeoutPrecommit
+  if (c.timeoutCommit !== undefined) limits['timeoutCommitMs'] = c.timeoutCommit
+  if (c.emptyBlockInterval !== undefined) limits['emptyBlockIntervalMs'] = c.emptyBlockInterval
   return limits as Partial<ConsensusLimits>
 }
 

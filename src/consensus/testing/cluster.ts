@@ -530,6 +530,10 @@ class Cluster {
       case 'processProposal':
         this.later(node, { kind: 'proposalVerdict', height: action.height, blockHash: action.blockHash, accept: node.app.processProposal(action.block) })
         return
+      case 'awaitTransactions':
+        // The harness's application always has something to propose.
+        this.later(node, { kind: 'transactionsAvailable', height: action.height })
+        return
       case 'decide': {
         this.checker.onDecide(node.nodeId, node.validatorId, node.decidedHeight, action.height, action.block, action.blockHash, action.certificate)
         if (this.traceOn) this.log(node, `  DECIDE h${action.height} ${bytesToHex(action.blockHash).slice(0, 6)} (${action.source}, round ${action.certificate.round})`)
@@ -638,6 +642,8 @@ function describeInput(input: ConsensusInput, from: string | undefined, limits: 
       return `loaded ${input.blocks.length} blocks for ${input.to}`
     case 'start':
       return 'start'
+    case 'transactionsAvailable':
+      return `transactions available for h${input.height}`
   }
 }
 

@@ -16,7 +16,7 @@ import type { SignatureVerifier } from '../../protocol/keys.ts'
 import { blockHash, genesisTip, payloadHash, type Block, type ChainTip } from '../block.ts'
 import type { ByzantineBehaviour } from '../byzantine.ts'
 import { ConsensusEngine } from '../engine.ts'
-import type { ConsensusLimits } from '../limits.ts'
+import type { ConsensusLimits, TimeoutStep } from '../limits.ts'
 import {
   encodeConsensusMessage,
   proposalSigningBytes,
@@ -184,7 +184,7 @@ export class Script {
     return this.step({ kind: 'proposalVerdict', height: block.header.height, blockHash: blockHash(block.header), accept })
   }
 
-  timeout(step: 'propose' | 'prevote' | 'precommit' | 'resend', round: number, height = this.engine.status().height): ConsensusAction[] {
+  timeout(step: TimeoutStep, round: number, height = this.engine.status().height): ConsensusAction[] {
     return this.step({ kind: 'timeout', timeout: { height, round, step } })
   }
 

@@ -157,6 +157,8 @@ export class Replica {
   private nowMs = 0
   private outgoing: Array<{ readonly envelope: TransactionEnvelope; readonly encodedBytes: number; readonly tx: AdmittedTransaction | undefined }> = []
   private flushScheduled = false
+  /** The engine waits for transactions at this height (consensus limit emptyBlockIntervalMs). */
+  private awaitingTransactionsHeight: number | undefined
   /** Executions of proposals at the current height, by block hash, reused when the block is decided. */
   private readonly pendingExecutions = new Map<string, { readonly executed: ExecutedBlock; readonly transactions: readonly AdmittedTransaction[] }>()
   /** Recently committed transactions, for the replay behaviour. */
@@ -242,7 +244,7 @@ export class Replica {
         results.push({ ok: false, id: admission.ok ? admission.tx.id : admission.id, code: refusal.code, message: refusal.message ?? (admission.ok ? this.refusalMessage(refusal.code, admission.tx) : refusal.code) })
       }
     }
-    const actions: ReplicaAction[] = []
+    const actions: ReplicaAction[] = this.transactionsArrived()
     if (this.outgoing.length > 0 && !this.flushScheduled) {
       this.flushScheduled = true
       actions.push({ kind: 'scheduleTimeout', timeout: { kind: 'gossipFlush' }, durationMs: this.limits.gossipFlushMs })
@@ -268,7 +270,7 @@ export class Replica {
         assert(this.sharedView !== undefined, 'shared transactions reach only a replica with a shared mempool')
         this.counters.gossipReceived += input.batch.count
         this.sharedView.arrive(input.batch, input.nowMs)
-        return []
+        return this.transactionsArrived()
     }
   }
 
@@ -326,7 +328,7 @@ export class Replica {
     }
     // A validator relays only what it admitted; a batch with a forged or malformed transaction
     // could never have been valid, so it counts against the peer.
-    return [{ kind: 'messageVerdict', from, verdict: forged ? 'reject' : 'accept', code: forged ? 'BATCH_MALFORMED' : null }]
+    return [{ kind: 'messageVerdict', from, verdict: forged ? 'reject' : 'accept', code: forged ? 'BATCH_MALFORMED' : null }, ...this.transactionsArrived()]
   }
 
   private flush(): ReplicaAction[] {
@@ -356,6 +358,14 @@ export class Replica {
     if (batch.length > 0) actions.push({ kind: 'gossipTransactions', bytes: encode(batch), count: batch.length })
     this.outgoing = []
     return actions
+  }
+
+  /** If the engine waits for transactions and the mempool now holds some, tells it. */
+  private transactionsArrived(): ReplicaAction[] {
+    const height = this.awaitingTransactionsHeight
+    if (height === undefined || this.mempool.size === 0) return []
+    this.awaitingTransactionsHeight = undefined
+    return this.runEngine({ kind: 'transactionsAvailable', height })
   }
 
   // The engine and the application boundary.
@@ -398,6 +408,10 @@ export class Replica {
         return undefined
       case 'loadBlocks':
         out.push({ kind: 'loadBlocks', to: action.to, fromHeight: action.fromHeight, count: action.count })
+        return undefined
+      case 'awaitTransactions':
+        if (this.mempool.size > 0) return { kind: 'transactionsAvailable', height: action.height }
+        this.awaitingTransactionsHeight = action.height
         return undefined
       case 'requestProposal':
         return { kind: 'proposalValue', height: action.height, round: action.round, payload: this.prepareProposal(), timeMs: Math.max(this.nowMs, action.previousTimeMs + 1) }

@@ -76,6 +76,10 @@ const consensus = z.strictObject({
   timeoutPropose: duration.optional(),
   timeoutPrevote: duration.optional(),
   timeoutPrecommit: duration.optional(),
+  /** Wait after a decision before the next height starts (CometBFT's timeout_commit); 0 by default. */
+  timeoutCommit: duration.optional(),
+  /** Wait up to this long for transactions before starting a height (create_empty_blocks off); 0 (default): empty blocks at once. */
+  emptyBlockInterval: duration.optional(),
   blockTransactionsMax: z.number().int().positive().optional()
 })
 
