@@ -35,6 +35,7 @@ export const simEventsBenchmark: Benchmark = {
         drainSeconds,
         crypto: 'modeled',
         execution: 'shared',
+        mempool: 'shared',
         corporatesPerBank: corporatesPerBank(banks)
       }
       context.progress(`${describeOptions(options)}: starting`)

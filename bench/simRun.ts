@@ -30,5 +30,5 @@ export function runSimulationBenchmark(options: ScaleScenarioOptions, onProgress
 }
 
 export function describeOptions(options: ScaleScenarioOptions): string {
-  return `${options.banks} banks, ${options.crypto} crypto, ${options.execution} execution, ${options.ratePerSecond.toLocaleString('en-US')}/s for ${options.durationSeconds} s`
+  return `${options.banks} banks, ${options.crypto} crypto, ${options.execution} execution, ${options.mempool ?? 'per-node'} mempool, ${options.ratePerSecond.toLocaleString('en-US')}/s for ${options.durationSeconds} s`
 }

@@ -16,6 +16,8 @@ export interface SimBenchResult {
   readonly cpuMs: number
   readonly simulatedMs: number
   readonly events: number
+  /** Gossip batches that reached a node's view without being events (mempool: shared). */
+  readonly sharedArrivals: number
   readonly submitted: number
   readonly final: number
   readonly settled: number
@@ -71,6 +73,7 @@ function run(options: ScaleScenarioOptions, post: (message: SimBenchMessage) => 
       cpuMs: (cpu.user + cpu.system) / 1000,
       simulatedMs: result.simulatedMs,
       events: result.eventsProcessed,
+      sharedArrivals: result.sharedArrivals,
       submitted: result.submitted,
       final,
       settled,
