@@ -43,6 +43,8 @@ import { createTransport, peerIdOf, type Transport, type TransportHandlers, type
 import { LogThrottle } from './io/transportLogger.ts'
 import { LevelStore, type StoredBlock, type StoredReceipt } from './store/index.ts'
 import { NodeMetrics, type RejectionEdge } from './metrics.ts'
+import { FaultLayer } from './io/faultLayer.ts'
+import { byzantineHooksFor, type ByzantineBehaviourName } from './byzantine.ts'
 import type { ValidatorEndpoint } from './config.ts'
 
 export const nodeErrorCodes = ['QUEUE_FULL', 'NOT_RUNNING', 'UNKNOWN_CUSTOMER', 'BAD_PAYMENT'] as const
@@ -75,6 +77,10 @@ export interface NodeServiceOptions {
   readonly consensusLimits?: Partial<ConsensusLimits>
   /** Transport overrides (limits, gossip tuning). @default the transport's defaults */
   readonly transport?: Partial<Pick<TransportOptions, 'limits' | 'gossip'>>
+  /** Testing only: a fault layer around the transport (io/faultLayer.ts), driven by `faults()`. @default none, no layer at all */
+  readonly faultInjection?: { readonly seed?: number }
+  /** Testing only: Byzantine behaviours may be switched at run time (`setByzantine`); `initial` are on from the start. @default not allowed */
+  readonly byzantine?: { readonly initial: readonly ByzantineBehaviourName[] }
 }
 
 export interface NodeServiceComponents {
@@ -154,6 +160,12 @@ export interface NodeService {
   consensusStatus(): ConsensusStatus
   health(): NodeHealth
   listenAddresses(): string[]
+  /** The fault layer, when the node was started with fault injection. */
+  faults(): FaultLayer | undefined
+  /** The Byzantine behaviours on now, or undefined when the node does not allow them. */
+  byzantineBehaviours(): readonly ByzantineBehaviourName[] | undefined
+  /** Switches Byzantine behaviours (an empty list: honest). Only on a node that allows them. */
+  setByzantine(behaviours: readonly ByzantineBehaviourName[]): void
   readonly chainId: string
   readonly genesisDocument: GenesisDocument
 }
@@ -200,6 +212,8 @@ class ReplicaNodeService implements NodeService {
   #transport: Transport | undefined
   #state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
   #pumping: Promise<void> | undefined
+  readonly #faultLayer: FaultLayer | undefined
+  #byzantine: readonly ByzantineBehaviourName[] | undefined
 
   constructor(options: NodeServiceOptions, components: NodeServiceComponents) {
     this.#options = options
@@ -226,6 +240,7 @@ class ReplicaNodeService implements NodeService {
     // Native Ed25519 behind the caches: each signature is verified once per process.
     this.#consensusVerifier = createCachingVerifier(createNativeVerifier())
     this.#admission = new AdmissionCache({ chainId: this.chainId, verifier: createNativeVerifier() })
+    this.#byzantine = options.byzantine === undefined ? undefined : [...new Set(options.byzantine.initial)]
     this.metrics = new NodeMetrics(options.validatorId, {
       transportCounters: () => this.#transport?.counters,
       peers: () => (this.#transport?.isRunning() === true ? this.#transport.peers().length : 0),
@@ -233,6 +248,13 @@ class ReplicaNodeService implements NodeService {
       round: () => this.#replica?.consensus.status().round ?? 0,
       inputQueueLength: () => this.#queue.length - this.#queueHead
     })
+    if (options.faultInjection !== undefined) {
+      this.#faultLayer = new FaultLayer({
+        bankOf: (peerId) => this.#validatorByPeer.get(peerId),
+        onFault: (kind) => this.metrics.injectedFaults.inc({ kind }),
+        ...(options.faultInjection.seed === undefined ? {} : { seed: options.faultInjection.seed })
+      })
+    }
   }
 
   isRunning(): boolean {
@@ -263,8 +285,10 @@ class ReplicaNodeService implements NodeService {
       tip: recovered.tip,
       wal: recovered.wal as WalRecord[],
       ...(options.replicaLimits === undefined ? {} : { limits: options.replicaLimits }),
-      ...(options.consensusLimits === undefined ? {} : { consensusLimits: options.consensusLimits })
+      ...(options.consensusLimits === undefined ? {} : { consensusLimits: options.consensusLimits }),
+      ...(this.#byzantine === undefined || this.#byzantine.length === 0 ? {} : { byzantine: this.#byzantineHooks(this.#byzantine) })
     })
+    if (this.#byzantine !== undefined && this.#byzantine.length > 0) this.#logger.warn({ behaviours: this.#byzantine }, 'Byzantine behaviours on (testing only)')
     this.metrics.height.set(recovered.tip.height)
     this.#ledgerTipHash = recovered.tip.blockHash
     const handlers: TransportHandlers = {
@@ -275,7 +299,9 @@ class ReplicaNodeService implements NodeService {
         throw new Error('this node serves no sync requests')
       }
     }
-    const transport = this.#makeTransport(
+    const layer = this.#faultLayer
+    if (layer !== undefined) this.#logger.warn({}, 'fault injection enabled (testing only)')
+    const made = this.#makeTransport(
       {
         chainId: this.chainId,
         secretKey: options.secretKey,
@@ -284,8 +310,9 @@ class ReplicaNodeService implements NodeService {
         ...(options.transport?.limits === undefined ? {} : { limits: options.transport.limits }),
         ...(options.transport?.gossip === undefined ? {} : { gossip: options.transport.gossip })
       },
-      { handlers, logger: this.#logger.child({ module: 'transport' }), now: this.#now }
+      { handlers: layer === undefined ? handlers : layer.wrapHandlers(handlers), logger: this.#logger.child({ module: 'transport' }), now: this.#now }
     )
+    const transport = layer === undefined ? made : layer.wrapTransport(made)
     this.#transport = transport
     try {
       await transport.start()
@@ -645,5 +672,26 @@ class ReplicaNodeService implements NodeService {
 
   listenAddresses(): string[] {
     return this.#transport?.isRunning() === true ? this.#transport.listenAddresses() : []
+  }
+
+  faults(): FaultLayer | undefined {
+    return this.#faultLayer
+  }
+
+  byzantineBehaviours(): readonly ByzantineBehaviourName[] | undefined {
+    return this.#byzantine
+  }
+
+  setByzantine(behaviours: readonly ByzantineBehaviourName[]): void {
+    assert(this.#byzantine !== undefined, 'Byzantine behaviours are allowed on this node')
+    const unique = [...new Set(behaviours)]
+    this.#byzantine = unique
+    // Between two queue items: the replica steps synchronously, so no step sees half a switch.
+    this.#replica?.setByzantine(this.#byzantineHooks(unique))
+    this.#logger.warn({ behaviours: unique }, unique.length === 0 ? 'Byzantine behaviours off' : 'Byzantine behaviours on (testing only)')
+  }
+
+  #byzantineHooks(behaviours: readonly ByzantineBehaviourName[]) {
+    return byzantineHooksFor(behaviours, this.validatorId, this.#options.validators.map((v) => v.id))
   }
 }

@@ -16,9 +16,12 @@
  *   GET  /v1/ledger/balances     every balance, paged (?cursor=&limit=)
  *   GET  /v1/validators
  *   GET  /v1/health
+ *   GET|PUT|DELETE /v1/admin/faults     testing only (--fault-injection), bearer token
+ *   GET|PUT|DELETE /v1/admin/byzantine  testing only (--byzantine-allowed), bearer token
  *   GET  /metrics                Prometheus text format
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Logger } from 'pino'
 import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts'
@@ -35,6 +38,9 @@ import type { StoredBlock, StoredReceipt } from '../store/index.ts'
 import { decodeTransactionBody } from '../../ledger/transactions.ts'
 import { toJsonValue, type JsonValue } from './jsonView.ts'
 import { balancePage, ledgerSummary } from './ledgerViews.ts'
+import { faultStateSchema } from '../io/faultLayer.ts'
+import { byzantineBehaviourNames } from '../byzantine.ts'
+import { assert } from '../../protocol/assert.ts'
 
 export interface HttpApiOptions {
   /** Largest request body. @default 2 MiB */
@@ -47,6 +53,11 @@ export interface HttpApiOptions {
   readonly blocksPerPageMax?: number
   /** Balances in one GET /v1/ledger/balances page at most. @default 10_000 */
   readonly balancesPerPageMax?: number
+  /**
+   * The bearer token of the admin endpoints. Required when the node has a fault layer or allows
+   * Byzantine behaviours (the only admin endpoints); without those the endpoints do not exist (404).
+   */
+  readonly adminToken?: string
 }
 
 export const httpErrorCodes = [
@@ -373,10 +384,71 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
     return { ...health, running: node.isRunning(), stateRoot: bytesToHex(node.ledger().stateRoot) }
   })
 
+  registerAdminRoutes(app, node, options.adminToken, fail)
+
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', node.metrics.registry.contentType)
     return node.metrics.text()
   })
 
   return app
+}
+
+type Fail = (reply: FastifyReply, status: number, code: HttpErrorCode, message: string) => FastifyReply
+
+/** Equal tokens, compared in constant time (hashes first, so lengths do not leak either). */
+function tokenMatches(presented: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+  return timingSafeEqual(digest(presented), digest(expected))
+}
+
+/**
+ * Testing-only admin endpoints (docs/operations.md, "Fault injection (testing only)"). Registered
+ * only on a node started with the matching flag, so elsewhere they answer 404 like any unknown
+ * route; every request needs `Authorization: Bearer <token>`.
+ */
+function registerAdminRoutes(app: FastifyInstance, node: NodeService, adminToken: string | undefined, fail: Fail): void {
+  const faults = node.faults()
+  const byzantineAllowed = node.byzantineBehaviours() !== undefined
+  if (faults === undefined && !byzantineAllowed) return
+  assert(adminToken !== undefined && adminToken.length > 0, 'admin endpoints have a token')
+  const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const header = request.headers.authorization
+    const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined
+    if (presented === undefined || !tokenMatches(presented, adminToken)) {
+      return fail(reply, 401, 'UNAUTHORIZED', 'admin endpoints need Authorization: Bearer <token> (the node\'s --admin-token-file)')
+    }
+    return undefined
+  }
+  const others = new Set(node.validatorList().map((v) => v.id).filter((id) => id !== node.validatorId))
+
+  if (faults !== undefined) {
+    app.get('/v1/admin/faults', { preHandler: authorize }, async () => faults.state)
+    app.put('/v1/admin/faults', { preHandler: authorize }, async (request) => {
+      const state = parseBody(faultStateSchema, request.body)
+      for (const bank of Object.keys(state.peers)) {
+        if (!others.has(bank)) throw new HttpError(400, 'BAD_REQUEST', `peers.${bank}: not another validator of this network (expected one of ${[...others].join(', ')})`)
+      }
+      faults.set(state)
+      return faults.state
+    })
+    app.delete('/v1/admin/faults', { preHandler: authorize }, async () => {
+      faults.clear()
+      return faults.state
+    })
+  }
+
+  if (byzantineAllowed) {
+    const byzantineSchema = z.strictObject({ behaviours: z.array(z.enum(byzantineBehaviourNames)).max(byzantineBehaviourNames.length) })
+    app.get('/v1/admin/byzantine', { preHandler: authorize }, async () => ({ behaviours: node.byzantineBehaviours() ?? [] }))
+    app.put('/v1/admin/byzantine', { preHandler: authorize }, async (request) => {
+      const { behaviours } = parseBody(byzantineSchema, request.body)
+      node.setByzantine(behaviours)
+      return { behaviours: node.byzantineBehaviours() ?? [] }
+    })
+    app.delete('/v1/admin/byzantine', { preHandler: authorize }, async () => {
+      node.setByzantine([])
+      return { behaviours: [] }
+    })
+  }
 }
