@@ -57,6 +57,13 @@ export class NodeError extends CorridorError<NodeErrorCode> {
   }
 }
 
+/**
+ * What a real node changes from the engine's defaults (which keep the simulator's traces): an idle
+ * network makes one empty block a second rather than several (CometBFT's create_empty_blocks
+ * interval), which keeps the store, the logs and the peers quiet when nothing is paid.
+ */
+export const nodeConsensusDefaults: Partial<ConsensusLimits> = { emptyBlockIntervalMs: 1000 }
+
 export interface NodeServiceOptions {
   readonly validatorId: string
   readonly secretKey: Uint8Array
@@ -265,7 +272,8 @@ class ReplicaNodeService implements NodeService {
     assert(this.#state === 'created', 'a node service starts once')
     this.#state = 'starting'
     const options = this.#options
-    const limits = { ...defaultConsensusLimits, ...options.consensusLimits }
+    const consensusLimits = { ...nodeConsensusDefaults, ...options.consensusLimits }
+    const limits = { ...defaultConsensusLimits, ...consensusLimits }
     const store = await LevelStore.open({ path: options.dataDir, genesis: options.genesis, consensusLimits: limits })
     this.#store = store
     const recovered = store.recovered
@@ -285,7 +293,7 @@ class ReplicaNodeService implements NodeService {
       tip: recovered.tip,
       wal: recovered.wal as WalRecord[],
       ...(options.replicaLimits === undefined ? {} : { limits: options.replicaLimits }),
-      ...(options.consensusLimits === undefined ? {} : { consensusLimits: options.consensusLimits }),
+      consensusLimits,
       ...(this.#byzantine === undefined || this.#byzantine.length === 0 ? {} : { byzantine: this.#byzantineHooks(this.#byzantine) })
     })
     if (this.#byzantine !== undefined && this.#byzantine.length > 0) this.#logger.warn({ behaviours: this.#byzantine }, 'Byzantine behaviours on (testing only)')
