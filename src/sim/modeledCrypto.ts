@@ -46,6 +46,22 @@ function keyedHash(secret: Uint8Array, message: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha512').update(secret).update(message).digest())
 }
 
+const tagBytes = new Map<string, Uint8Array>()
+
+/**
+ * `hashTagged` of protocol/hash.ts (SHA-256 of the tag, a zero byte and the bytes) on node:crypto:
+ * the same bytes, several times faster than the portable implementation the core uses. The
+ * simulator hashes its transaction ids and block payloads with it.
+ */
+export function nativeHashTagged(tag: string, bytes: Uint8Array): Uint8Array {
+  let prefix = tagBytes.get(tag)
+  if (prefix === undefined) {
+    prefix = new Uint8Array([...new TextEncoder().encode(tag), 0])
+    tagBytes.set(tag, prefix)
+  }
+  return new Uint8Array(createHash('sha256').update(prefix).update(bytes).digest())
+}
+
 export function createModeledSigner(secretKey: Uint8Array): Signer {
   if (secretKey.length !== 32) throw new RangeError(`a modeled secret key is 32 bytes, got ${secretKey.length}`)
   const publicKey = digest([keyTag, secretKey])

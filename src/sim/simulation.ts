@@ -11,6 +11,7 @@ import type { SignatureVerifier } from '../protocol/keys.ts'
 import {
   createCachingVerifier,
   createValidatorSet,
+  usePayloadHasher,
   decodeWalRecord,
   genesisTip,
   walRecordHeight,
@@ -40,7 +41,7 @@ import type { ByzantineBehaviour as ScenarioByzantine, Scenario, ScenarioFault, 
 import { invariantNames } from './scenario/schema.ts'
 import { buildWorld, type World } from './world.ts'
 import { createWorkloadSource, Signing, type Submission, type TransferInfo, type WorkloadSource } from './workload.ts'
-import { modeledVerifier } from './modeledCrypto.ts'
+import { modeledVerifier, nativeHashTagged } from './modeledCrypto.ts'
 import { ClusterCheckers, PolicyChecker } from './invariants.ts'
 import type { EventLog } from './output.ts'
 
@@ -229,6 +230,7 @@ export class Simulation {
       ...options.replicaLimits
     }
     this.random = new Random(scenario.seed)
+    usePayloadHasher(nativeHashTagged)
     this.world = buildWorld(scenario, options.policies, options.policyDocuments)
     this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false, sha256: nativeSha256 })
     this.genesisEntries = this.genesis.entries

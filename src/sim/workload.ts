@@ -3,7 +3,9 @@
  * simulated time. Arrivals are Poisson processes; amounts are log-normal around the scenario's
  * median; every draw comes from the run's seeded PRNG, so a seed fixes the whole workload.
  */
-import { signTransaction, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { transactionSigningBytes, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { bytesToHex } from '../protocol/bytes.ts'
+import { nativeHashTagged } from './modeledCrypto.ts'
 import type { Signer } from '../protocol/keys.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { depositTokenId } from '../ledger/tokens.ts'
@@ -45,6 +47,9 @@ export interface WorkloadSource {
   arrive(timeMs: number): { submissions: Submission[]; nextMs: number | undefined }
 }
 
+/** The tag of transaction ids (protocol/envelope.ts withId). */
+const transactionIdTag = 'corridor.txid'
+
 export class Signing {
   private readonly nonces = new Map<string, bigint>()
   constructor(
@@ -57,7 +62,10 @@ export class Signing {
     if (key === undefined) throw new Error(`no key for ${signer}`)
     const nonce = (this.nonces.get(signer) ?? 0n) + 1n
     this.nonces.set(signer, nonce)
-    return signTransaction({ chainId: this.chainId, signer, publicKey: key.publicKey, nonce, body: encodeTransactionBody(body) }, key)
+    // signTransaction, with the id hashed on node:crypto (the same SHA-256; see nativeHashTagged).
+    const unsigned = { chainId: this.chainId, signer, publicKey: key.publicKey, nonce, body: encodeTransactionBody(body) }
+    const signingBytes = transactionSigningBytes(unsigned)
+    return { ...unsigned, signature: key.sign(signingBytes), signingBytes, id: bytesToHex(nativeHashTagged(transactionIdTag, signingBytes)) }
   }
 }
 
