@@ -14,7 +14,8 @@ const groups: Record<string, { summary: string; load: () => Promise<CommandGroup
   sim: { summary: 'the simulator: scenarios in virtual time', load: async () => (await import('./simCommands.ts')).simCommands },
   consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands },
   node: { summary: 'a bank validator node: keygen, start', load: async () => (await import('./nodeCommands.ts')).nodeCommands },
-  network: { summary: 'network set-up: init (keys, genesis, node configs)', load: async () => (await import('./networkCommands.ts')).networkCommands }
+  network: { summary: 'network set-up: init (keys, genesis, node configs)', load: async () => (await import('./networkCommands.ts')).networkCommands },
+  cluster: { summary: 'a local network of node processes: up, down, status', load: async () => (await import('./clusterCommands.ts')).clusterCommands }
 }
 
 export function usage(): string {

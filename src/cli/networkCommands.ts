@@ -12,20 +12,17 @@
  * Banks come from the standard four (icbc, bochk, enbd, dbs, cycled with a suffix beyond four) or
  * from a scenario's `banks` and `fx`. Ports: p2p basePort + i, HTTP httpBasePort + i, on loopback.
  */
-import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import type { CommandGroup } from './main.ts'
 import { loadDataFile } from '../config/files.ts'
 import { validateDocument } from '../config/validate.ts'
 import { ConfigError } from '../config/errors.ts'
-import { parseGenesisDocument, buildGenesis, type GenesisDocumentInput } from '../ledger/genesis.ts'
-import { standardBanks, standardFxRates } from '../ledger/testing/network.ts'
-import { bytesToHex } from '../protocol/bytes.ts'
-import { keyPairFromSecret } from '../protocol/keys.ts'
-import { CorridorError } from '../protocol/errors.ts'
+import { standardFxRates } from '../ledger/testing/network.ts'
+import { initNetwork, standardBankSpecs, type BankSpec } from '../config/networkInit.ts'
+
+export { initNetwork, standardBankSpecs, type BankSpec, type NetworkInitOptions } from '../config/networkInit.ts'
 
 const usage = `usage: corridor network init --dir DIR [options]
 
@@ -38,123 +35,10 @@ options:
   --log-level L          log level written to each node config (default info)
 `
 
-interface BankSpec {
-  readonly id: string
-  readonly jurisdiction: string
-  readonly currencies: readonly string[]
-}
-
 const scenarioBanksSchema = z.looseObject({
   banks: z.array(z.looseObject({ id: z.string(), jurisdiction: z.string(), currencies: z.array(z.string()).min(1) })).min(1),
   fx: z.looseObject({ rates: z.record(z.string(), z.union([z.number(), z.string()])) }).optional()
 })
-
-function newKey(): { secretKey: string; publicKey: string } {
-  const secret = new Uint8Array(randomBytes(32))
-  return { secretKey: bytesToHex(secret), publicKey: bytesToHex(keyPairFromSecret(secret).publicKey) }
-}
-
-function writeSecret(path: string, value: unknown): void {
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
-}
-
-export interface NetworkInitOptions {
-  readonly dir: string
-  readonly banks: readonly BankSpec[]
-  readonly fxRates: Readonly<Record<string, string | number>>
-  readonly customersPerBank: number
-  readonly basePort: number
-  readonly httpBasePort: number
-  readonly logLevel: string
-}
-
-/** Writes a network directory. Returns each node config path with its API address. Throws CorridorError. */
-export function initNetwork(options: NetworkInitOptions): Array<{ bank: string; config: string; api: string }> {
-  const dir = resolve(options.dir)
-  if (existsSync(join(dir, 'network.json'))) throw new CorridorError('NETWORK_EXISTS', `${dir}/network.json exists; refusing to overwrite a network`)
-  mkdirSync(dir, { recursive: true })
-  const institutionKeys: Record<string, string> = {}
-  const currencies = [...new Set(options.banks.flatMap((bank) => bank.currencies))].sort()
-  for (const code of currencies) {
-    if (code !== 'USD' && options.fxRates[code] === undefined) throw new CorridorError('BAD_NETWORK', `no FX rate for ${code} (against USD); add it to the scenario's fx.rates`)
-  }
-  const reserve = '1000000000'
-  const centralBanks = currencies.map((code) => {
-    const key = newKey()
-    const id = `cb-${code.toLowerCase()}`
-    institutionKeys[id] = key.secretKey
-    return { id, jurisdiction: options.banks.find((bank) => bank.currencies.includes(code))!.jurisdiction, currencies: [code], publicKey: key.publicKey, balances: [] }
-  })
-  const bankKeys = new Map<string, { secretKey: string; publicKey: string }>()
-  const customerKeys = new Map<string, Array<{ id: string; secretKey: string }>>()
-  const customers: NonNullable<GenesisDocumentInput['customers']> = []
-  for (const bank of options.banks) {
-    bankKeys.set(bank.id, newKey())
-    const keys: Array<{ id: string; secretKey: string }> = []
-    for (let index = 0; index < options.customersPerBank; index++) {
-      const key = newKey()
-      const id = `${bank.id}-customer-${index}`
-      keys.push({ id, secretKey: key.secretKey })
-      customers.push({ id, kind: 'corporate', jurisdiction: bank.jurisdiction, bank: bank.id, publicKey: key.publicKey, kycTier: 2, balances: bank.currencies.map((code) => `1000000 ${code}`) })
-    }
-    customerKeys.set(bank.id, keys)
-  }
-  const fxKey = newKey()
-  const fxProviders = currencies.length >= 2 ? [{ id: 'fxhub', jurisdiction: options.banks[0]!.jurisdiction, currencies, spreadBasisPoints: 20, publicKey: fxKey.publicKey, balances: currencies.map((code) => `${reserve} ${code}`) }] : []
-  if (fxProviders.length > 0) institutionKeys['fxhub'] = fxKey.secretKey
-  const rates: Record<string, string | number> = {}
-  for (const code of currencies) if (code !== 'USD') rates[code] = options.fxRates[code]!
-  const input: GenesisDocumentInput = {
-    chainId: `corridor-${bytesToHex(new Uint8Array(randomBytes(4)))}`,
-    genesisTimeMs: Date.now(),
-    fx: { base: 'USD', rates },
-    centralBanks,
-    banks: options.banks.map((bank) => ({ id: bank.id, jurisdiction: bank.jurisdiction, currencies: [...bank.currencies], publicKey: bankKeys.get(bank.id)!.publicKey, balances: bank.currencies.map((code) => `${reserve} ${code}`) })),
-    fxProviders,
-    customers,
-    policies: {}
-  }
-  // Validate before writing anything: a network that cannot build is refused here, not at start.
-  const document = parseGenesisDocument(input, 'generated genesis')
-  buildGenesis(document, { source: 'generated genesis' })
-
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(input, null, 2) + '\n')
-  writeSecret(join(dir, 'institutions.keys.json'), { keys: Object.entries(institutionKeys).map(([id, secretKey]) => ({ id, secretKey })) })
-  const validators = options.banks.map((bank, index) => ({
-    id: bank.id,
-    address: `/ip4/127.0.0.1/tcp/${options.basePort + index}`,
-    api: `http://127.0.0.1:${options.httpBasePort + index}`
-  }))
-  writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators }, null, 2) + '\n')
-  return options.banks.map((bank, index) => {
-    const bankDir = join(dir, bank.id)
-    mkdirSync(bankDir, { recursive: true })
-    writeSecret(join(bankDir, 'validator.key.json'), bankKeys.get(bank.id)!)
-    writeSecret(join(bankDir, 'customers.keys.json'), { keys: customerKeys.get(bank.id)! })
-    const config = {
-      network: '../network.json',
-      validatorId: bank.id,
-      keyFile: 'validator.key.json',
-      dataDir: 'data',
-      listen: validators[index]!.address,
-      http: { host: '127.0.0.1', port: options.httpBasePort + index },
-      logLevel: options.logLevel,
-      customerKeys: 'customers.keys.json'
-    }
-    const path = join(bankDir, 'node.json')
-    writeFileSync(path, JSON.stringify(config, null, 2) + '\n')
-    return { bank: bank.id, config: path, api: validators[index]!.api }
-  })
-}
-
-/** The standard banks, cycled with a numeric suffix beyond four. */
-export function standardBankSpecs(count: number): BankSpec[] {
-  return Array.from({ length: count }, (_, index) => {
-    const template = standardBanks[index % standardBanks.length]!
-    const round = Math.floor(index / standardBanks.length)
-    return { id: round === 0 ? template.id : `${template.id}-${round + 1}`, jurisdiction: template.jurisdiction, currencies: [...template.currencies] }
-  })
-}
 
 function positiveInteger(value: string, name: string, max: number): number {
   const number = Number(value)

@@ -1,0 +1,142 @@
+/**
+ * `corridor cluster up | down | status`: a local network of real node processes under one
+ * directory (src/cluster/localCluster.ts). `up` returns once the network is finalizing blocks and
+ * prints each bank's API address; the nodes keep running until `down`.
+ */
+import { parseArgs } from 'node:util'
+import { existsSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { commandGroup } from './commandGroup.ts'
+import { logLevels } from '../node/config.ts'
+import { LocalCluster } from '../cluster/localCluster.ts'
+import { ClusterError } from '../cluster/errors.ts'
+
+const usage = `usage: corridor cluster <command> [options]
+
+commands:
+  up --dir DIR [--banks N] [--customers N] [--log-level L] [--timeout S] [--fault-injection]
+        create a network of N banks under DIR (default 4; keys, genesis, node configs) and start a
+        node process per bank, or start again the stopped nodes of the cluster already in DIR;
+        returns when every node is connected to the others and finalizing blocks, and prints
+        each bank's API address. --fault-injection starts the nodes with the testing-only fault
+        layer and admin endpoints (token in DIR/admin.token; docs/operations.md, section 8).
+  down --dir DIR [--purge]
+        stop every node (SIGTERM, then SIGKILL after 10 s); the data stays for the next 'up'
+        unless --purge removes DIR.
+  status --dir DIR
+        each node: running or not, pid, height, peers, API address.
+`
+
+function usageError(command: string, message: string): number {
+  process.stderr.write(`corridor cluster ${command}: ${message}\n\n${usage}`)
+  return 2
+}
+
+function integer(value: string | undefined, flag: string, min: number, max: number): number | string | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isSafeInteger(number) || number < min || number > max) return `--${flag} must be an integer from ${min} to ${max}, got ${value}`
+  return number
+}
+
+function reportClusterError(command: string, error: unknown): number {
+  if (error instanceof ClusterError) {
+    process.stderr.write(`corridor cluster ${command}: ${error.code}: ${error.message}\n`)
+    return 1
+  }
+  throw error
+}
+
+async function up(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dir: { type: 'string' },
+      banks: { type: 'string' },
+      customers: { type: 'string' },
+      'log-level': { type: 'string' },
+      timeout: { type: 'string' },
+      'fault-injection': { type: 'boolean' }
+    }
+  })
+  if (values.dir === undefined) return usageError('up', '--dir DIR is required')
+  const banks = integer(values.banks, 'banks', 1, 64)
+  const customers = integer(values.customers, 'customers', 1, 10_000)
+  const timeout = integer(values.timeout, 'timeout', 1, 3_600)
+  for (const problem of [banks, customers, timeout]) if (typeof problem === 'string') return usageError('up', problem)
+  const logLevel = values['log-level']
+  if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('up', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)
+  try {
+    let cluster: LocalCluster
+    if (existsSync(join(values.dir, 'cluster.json'))) {
+      cluster = LocalCluster.open(values.dir)
+      if (typeof banks === 'number' && banks !== cluster.nodes.length) {
+        return usageError('up', `${resolve(values.dir)} holds a cluster of ${cluster.nodes.length} banks, not ${banks}; omit --banks to start it again, or choose another --dir`)
+      }
+      const running = cluster.running()
+      if (running.length === cluster.nodes.length) {
+        process.stdout.write(`cluster in ${cluster.dir} is already running (${running.length} nodes)\n`)
+      } else {
+        process.stdout.write(`cluster in ${cluster.dir}: starting ${cluster.nodes.length - running.length} stopped node${cluster.nodes.length - running.length === 1 ? '' : 's'}\n`)
+      }
+    } else {
+      cluster = await LocalCluster.create({
+        dir: values.dir,
+        banks: (banks as number | undefined) ?? 4,
+        ...(customers === undefined ? {} : { customersPerBank: customers as number }),
+        ...(logLevel === undefined ? {} : { logLevel }),
+        faultInjection: values['fault-injection'] ?? false
+      })
+      process.stdout.write(`cluster of ${cluster.nodes.length} banks created in ${cluster.dir}\n`)
+    }
+    cluster.startAll()
+    const started = Date.now()
+    const heights = await cluster.waitFinalizing(((timeout as number | undefined) ?? 60) * 1000)
+    process.stdout.write(`finalizing after ${((Date.now() - started) / 1000).toFixed(1)} s:\n`)
+    for (const node of cluster.nodes) process.stdout.write(`  ${node.bank.padEnd(12)} ${node.api}   pid ${node.pid}   height ${heights[node.bank]}   log ${cluster.logPath(node.bank)}\n`)
+    process.stdout.write(`stop with: corridor cluster down --dir ${values.dir}\n`)
+    return 0
+  } catch (error) {
+    return reportClusterError('up', error)
+  }
+}
+
+async function down(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string' }, purge: { type: 'boolean' } } })
+  if (values.dir === undefined) return usageError('down', '--dir DIR is required')
+  try {
+    const cluster = LocalCluster.open(values.dir)
+    const outcomes = await cluster.stopAll()
+    for (const [bank, outcome] of Object.entries(outcomes)) process.stdout.write(`  ${bank.padEnd(12)} ${outcome}\n`)
+    if (values.purge === true) {
+      rmSync(cluster.dir, { recursive: true, force: true })
+      process.stdout.write(`removed ${cluster.dir}\n`)
+    } else {
+      process.stdout.write(`data kept in ${cluster.dir}; 'corridor cluster up --dir ${values.dir}' starts it again\n`)
+    }
+    return 0
+  } catch (error) {
+    return reportClusterError('down', error)
+  }
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { dir: { type: 'string' } } })
+  if (values.dir === undefined) return usageError('status', '--dir DIR is required')
+  try {
+    const cluster = LocalCluster.open(values.dir)
+    for (const node of cluster.nodes) {
+      if (!cluster.isRunning(node.bank)) {
+        process.stdout.write(`  ${node.bank.padEnd(12)} stopped\n`)
+        continue
+      }
+      const health = await cluster.client(node.bank, 2_000).health().catch(() => undefined)
+      process.stdout.write(`  ${node.bank.padEnd(12)} running  pid ${node.pid}  ${health === undefined ? 'API not answering' : `height ${health.height}  peers ${health.peers}`}  ${node.api}\n`)
+    }
+    return 0
+  } catch (error) {
+    return reportClusterError('status', error)
+  }
+}
+
+export const clusterCommands = commandGroup('cluster', 'a local network of node processes: up, down, status', usage, { up, down, status })

@@ -1,0 +1,109 @@
+/**
+ * A small client for one node's HTTP API (docs/operations.md, section 4): every call has a
+ * timeout, and an answer that is not JSON or not 2xx becomes a ClusterError naming the node, the
+ * path and the node's own error code.
+ */
+import { ClusterError } from './errors.ts'
+
+export interface NodeHealthView {
+  readonly validatorId: string
+  readonly height: number
+  readonly round: number
+  readonly peers: number
+  readonly validators: number
+  readonly mempoolTransactions: number
+}
+
+export interface NodeStatusView {
+  readonly bankId: string
+  readonly chainId: string
+  readonly height: number
+  readonly lastBlockHash: string
+  readonly stateRoot: string
+  readonly round: number
+}
+
+export interface BlockView {
+  readonly height: number
+  readonly hash: string
+  readonly [field: string]: unknown
+}
+
+export class NodeClient {
+  readonly bank: string
+  readonly api: string
+  readonly timeoutMs: number
+
+  constructor(bank: string, api: string, timeoutMs = 5_000) {
+    this.bank = bank
+    this.api = api.replace(/\/$/, '')
+    this.timeoutMs = timeoutMs
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path)
+  }
+
+  async post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.request<T>('POST', path, body, headers)
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    let response: Response
+    try {
+      response = await fetch(`${this.api}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs)
+      })
+    } catch (error) {
+      throw new ClusterError('NODE_API', `${this.bank}: ${method} ${path} failed: ${(error as Error).message}`)
+    }
+    const text = await response.text()
+    let json: unknown
+    try {
+      json = text.length === 0 ? undefined : JSON.parse(text)
+    } catch {
+      throw new ClusterError('NODE_API', `${this.bank}: ${method} ${path} answered ${response.status} with non-JSON: ${text.slice(0, 200)}`)
+    }
+    if (!response.ok) {
+      const error = json as { code?: string; message?: string } | undefined
+      throw new ClusterError('NODE_API', `${this.bank}: ${method} ${path} answered ${response.status} ${error?.code ?? ''}: ${error?.message ?? text.slice(0, 200)}`, { status: response.status, code: error?.code })
+    }
+    return json as T
+  }
+
+  health(): Promise<NodeHealthView> {
+    return this.get('/v1/health')
+  }
+
+  status(): Promise<NodeStatusView> {
+    return this.get('/v1/status')
+  }
+
+  block(height: number): Promise<BlockView> {
+    return this.get(`/v1/blocks/${height}`)
+  }
+}
+
+/**
+ * Polls `probe` until it returns a value (not undefined), every `intervalMs`, for at most
+ * `timeoutMs`; the error says what was awaited and the probe's last error.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      throw new ClusterError('CLUSTER_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${(lastError as Error).message ?? String(lastError)})`}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
