@@ -44,6 +44,7 @@ import { createWorkloadSource, Signing, type Submission, type TransferInfo, type
 import { modeledVerifier, nativeHashTagged } from './modeledCrypto.ts'
 import { ClusterCheckers, PolicyChecker } from './invariants.ts'
 import type { EventLog } from './output.ts'
+import { TransferLog } from './transferLog.ts'
 
 /** A replica input before the clock is stamped on it at delivery. */
 type NodeInput = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
@@ -98,20 +99,6 @@ interface SimNode {
   evidence: number
 }
 
-interface Tracked {
-  readonly id: string
-  readonly info: TransferInfo
-  readonly submitMs: number
-  /** The bank whose node it was submitted to (the liveness check skips nodes still down at the end). */
-  readonly via: string
-  finalMs: number | undefined
-  status: 'settled' | 'rejected' | 'pending'
-  reason: string
-  received: bigint | undefined
-  /** Refused by the node at admission: answered at once, never in a block, so no finality latency. */
-  refused: boolean
-}
-
 /**
  * Liveness: a transfer submitted after the last fault ended, to a node that is up, must be final
  * this long after its submission at the latest (when the run lasts that long). A healed network
@@ -133,7 +120,8 @@ export interface SimulationOptions {
 export interface SimulationResult {
   readonly scenario: Scenario
   readonly world: World
-  readonly tracked: ReadonlyMap<string, Tracked>
+  /** Every submitted transfer and what became of it (`values()`, `size`). */
+  readonly tracked: TransferLog
   readonly violations: ClusterCheckers['violations']
   readonly invariantsChecked: readonly InvariantName[]
   readonly traceHash: string
@@ -198,7 +186,7 @@ export class Simulation {
   private readonly enabledInvariants: ReadonlySet<InvariantName>
   private readonly trace = createHash('sha256')
   private readonly archive = new Map<number, CertifiedBlock>()
-  private readonly tracked = new Map<string, Tracked>()
+  private readonly tracked = new TransferLog()
   private readonly events: EventLog | undefined
   private readonly onProgress: SimulationOptions['onProgress']
   private readonly heightSeries: Array<[number, number]> = []
@@ -578,27 +566,27 @@ export class Simulation {
     this.receiptsReadHeight = committed.height
     for (let i = 0; i < committed.receipts.length; i++) {
       const receipt = committed.receipts[i]!
-      const tracked = this.tracked.get(receipt.transactionId)
-      if (tracked === undefined || tracked.finalMs !== undefined) continue
-      tracked.finalMs = this.nowMs
-      tracked.status = receipt.status
-      tracked.reason = receipt.reason ?? ''
-      tracked.received = receipt.received
+      const index = this.tracked.pendingIndex(receipt.transactionId)
+      if (index < 0) continue
+      this.tracked.finish(index, this.nowMs, receipt.status, receipt.reason ?? '', receipt.received, false)
       this.finalCount++
-      if (receipt.status === 'settled' && tracked.info.kind === 'payment' && this.enabledInvariants.has('policy')) {
-        const problem = this.policyChecker.check({
-          payer: tracked.info.payer,
-          payee: tracked.info.payee,
-          payerJurisdiction: tracked.info.payerJurisdiction,
-          payeeJurisdiction: tracked.info.payeeJurisdiction,
-          payerToken: `${tracked.info.payerBank}.${tracked.info.currency}`,
-          payeeToken: `${tracked.info.payeeBank}.${tracked.info.receivedCurrency}`,
-          payerBank: tracked.info.payerBank,
-          payeeBank: tracked.info.payeeBank
-        })
-        if (problem !== undefined) this.checkers.report({ invariant: 'policy', atMs: this.nowMs, node: node.id, height: committed.height, message: `transfer ${tracked.id.slice(0, 12)} settled although ${problem}` })
+      if (receipt.status === 'settled' && this.enabledInvariants.has('policy')) {
+        const info = this.tracked.infoOf(index)
+        if (info.kind === 'payment') {
+          const problem = this.policyChecker.check({
+            payer: info.payer,
+            payee: info.payee,
+            payerJurisdiction: info.payerJurisdiction,
+            payeeJurisdiction: info.payeeJurisdiction,
+            payerToken: `${info.payerBank}.${info.currency}`,
+            payeeToken: `${info.payeeBank}.${info.receivedCurrency}`,
+            payerBank: info.payerBank,
+            payeeBank: info.payeeBank
+          })
+          if (problem !== undefined) this.checkers.report({ invariant: 'policy', atMs: this.nowMs, node: node.id, height: committed.height, message: `transfer ${receipt.transactionId.slice(0, 12)} settled although ${problem}` })
+        }
       }
-      this.events?.write({ t: this.nowMs, kind: 'final', id: tracked.id, status: receipt.status, reason: receipt.reason, height: committed.height })
+      this.events?.write({ t: this.nowMs, kind: 'final', id: receipt.transactionId, status: receipt.status, reason: receipt.reason, height: committed.height })
     }
   }
 
@@ -609,7 +597,7 @@ export class Simulation {
     const id = submission.envelope.id
     if (attempt === 0) {
       this.submitted++
-      this.tracked.set(id, { id, info: submission.info, submitMs: this.nowMs, via: submission.via, finalMs: undefined, status: 'pending', reason: '', received: undefined, refused: false })
+      this.tracked.add(id, submission.info, this.nowMs, submission.via)
       this.traceLine(`s|${id}|${this.nowMs}`)
     }
     if (node.down || node.replica === undefined || node.pausedUntil > this.nowMs) {
@@ -621,12 +609,11 @@ export class Simulation {
     const { results, actions } = node.replica.submit([submission.envelope], this.absolute())
     const result = results[0]!
     if (!result.ok) {
-      const tracked = this.tracked.get(id)!
-      tracked.status = 'rejected'
-      tracked.refused = true
-      tracked.reason = result.code
-      tracked.finalMs = this.nowMs
-      this.finalCount++
+      const index = this.tracked.pendingIndex(id)
+      if (index >= 0) {
+        this.tracked.finish(index, this.nowMs, 'rejected', result.code, undefined, true)
+        this.finalCount++
+      }
       this.admissionRefused[result.code] = (this.admissionRefused[result.code] ?? 0) + 1
     }
     this.perform(node, actions)
@@ -768,12 +755,14 @@ export class Simulation {
       // a node that is up must be final, given healedFinalityMs. Transfers submitted earlier may
       // have been lost with a crashed node's mempool, as in a real crash, so they are not counted.
       let stuck = 0
-      let first: Tracked | undefined
-      for (const tracked of this.tracked.values()) {
-        if (tracked.finalMs !== undefined || tracked.submitMs < this.lastFaultEndMs || tracked.submitMs > this.nowMs - healedFinalityMs) continue
-        if (this.nodes.get(tracked.via)?.down !== false) continue
+      let first: { id: string; via: string; submitMs: number } | undefined
+      for (let index = 0; index < this.tracked.size; index++) {
+        const submitMs = this.tracked.submitMsOf(index)
+        if (this.tracked.isFinal(index) || submitMs < this.lastFaultEndMs || submitMs > this.nowMs - healedFinalityMs) continue
+        const via = this.tracked.viaOf(index)
+        if (this.nodes.get(via)?.down !== false) continue
         stuck++
-        first ??= tracked
+        first ??= { id: this.tracked.idOf(index), via, submitMs }
       }
       if (first !== undefined) {
         this.checkers.report({
@@ -787,9 +776,7 @@ export class Simulation {
   }
 
   private countPending(): number {
-    let pending = 0
-    for (const tracked of this.tracked.values()) if (tracked.finalMs === undefined) pending++
-    return pending
+    return this.tracked.pendingCount
   }
 
   private traceLine(line: string): void {
