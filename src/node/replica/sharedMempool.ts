@@ -31,7 +31,7 @@ interface SharedEntry {
   readonly nonce: bigint
   readonly encodedBytes: number
   /** Per validator (by index): driver time in ms when the transaction reached it; Infinity until it does. */
-  readonly arrivedMs: Float64Array
+  readonly arrivedMs: number[]
   /** Height at which it left every mempool (committed, or made stale by a committed nonce); Infinity while waiting. */
   goneAtHeight: number
   /** Gossip deliveries of it still on their way (see SharedBatch). */
@@ -132,7 +132,9 @@ export class SharedMempool {
     let position = queue.length
     while (position > 0 && queue[position - 1]!.nonce > nonce) position--
     if (position > 0 && queue[position - 1]!.nonce === nonce) return 'DUPLICATE_NONCE'
-    const arrivedMs = new Float64Array(this.validators).fill(Infinity)
+    // A plain array of numbers, kept on the heap: a Float64Array of this size would get an
+    // off-heap backing store per transaction, which the garbage collector tracks one by one.
+    const arrivedMs: number[] = new Array<number>(this.validators).fill(Infinity)
     arrivedMs[index] = nowMs
     const entry: SharedEntry = { tx, nonce, encodedBytes, arrivedMs, goneAtHeight: Infinity, inFlight: 0, removed: false }
     if (position === queue.length) queue.push(entry)
