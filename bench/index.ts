@@ -9,6 +9,7 @@ import { writeSection } from './report.ts'
 import { ledgerPaymentsBenchmark } from './ledgerPayments.ts'
 import { simTransfersBenchmark } from './simTransfers.ts'
 import { simEventsBenchmark } from './simEvents.ts'
+import { clusterNodeBenchmark } from './clusterNode.ts'
 
 export interface BenchmarkContext {
   readonly machine: MachineInfo
@@ -26,7 +27,7 @@ export interface Benchmark {
   run(context: BenchmarkContext): Promise<string>
 }
 
-const benchmarks: readonly Benchmark[] = [ledgerPaymentsBenchmark, simTransfersBenchmark, simEventsBenchmark]
+const benchmarks: readonly Benchmark[] = [ledgerPaymentsBenchmark, simTransfersBenchmark, simEventsBenchmark, clusterNodeBenchmark]
 
 const reportPath = resolve(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md')
 

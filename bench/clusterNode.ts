@@ -1,0 +1,321 @@
+/**
+ * The bank node under load: a four-node local cluster of real processes on this machine (libp2p
+ * over loopback, LevelDB, the HTTP API), driven by an open-loop load generator that submits
+ * pre-signed payments in batches at a fixed offered rate. Measures finalized payments per second
+ * at saturation, and finality latency (submission to the block that holds the payment being
+ * committed) at 500 and 1,000 payments per second offered.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Benchmark, BenchmarkContext } from './index.ts'
+import { describeMachine } from './machine.ts'
+import { LocalCluster } from '../src/cluster/localCluster.ts'
+import type { NodeClient } from '../src/cluster/nodeClient.ts'
+import { createNativeSigner } from '../src/platform/ed25519Native.ts'
+import { encodeTransactionBody } from '../src/ledger/transactions.ts'
+import { encodeTransaction, signTransaction } from '../src/protocol/envelope.ts'
+import { bytesToHex, hexToBytes } from '../src/protocol/bytes.ts'
+import type { Signer } from '../src/protocol/keys.ts'
+
+const bankToken: Readonly<Record<string, string>> = { icbc: 'icbc.CNH', bochk: 'bochk.CNH', enbd: 'enbd.AED', dbs: 'dbs.SGD' }
+const customersPerBank = 250
+const tickMs = 20
+const batchMax = 1_000
+
+interface Phase {
+  readonly label: string
+  readonly rate: number
+  readonly seconds: number
+}
+
+interface PhaseResult {
+  readonly phase: Phase
+  readonly offered: number
+  readonly accepted: number
+  readonly refused: Record<string, number>
+  readonly final: number
+  readonly submitSeconds: number
+  readonly achievedSubmitRate: number
+  /** Finalized per second over the steady window (from 20% of the submission period to its end, then the drain). */
+  readonly finalizedPerSecond: number
+  readonly latencyMs: { p50: number; p90: number; p99: number; max: number }
+  readonly blocks: number
+  readonly meanBlockPayments: number
+  readonly cpuMsPerPayment: number
+}
+
+interface Customer {
+  readonly id: string
+  readonly bank: string
+  readonly signer: Signer
+  nonce: bigint
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+/** CPU milliseconds (user + system) a process has used, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return 0
+  }
+}
+
+class LoadGenerator {
+  readonly #cluster: LocalCluster
+  readonly #customers: Customer[]
+  readonly #chainId: string
+  readonly #clients: Map<string, NodeClient>
+  readonly #heightSeenAt = new Map<number, number>()
+  #polling = false
+
+  constructor(cluster: LocalCluster, chainId: string) {
+    this.#cluster = cluster
+    this.#chainId = chainId
+    this.#clients = new Map(cluster.nodes.map((node) => [node.bank, cluster.client(node.bank, 30_000)]))
+    this.#customers = cluster.nodes.flatMap((node) => {
+      const keys = JSON.parse(readFileSync(join(cluster.dir, node.bank, 'customers.keys.json'), 'utf8')) as { keys: Array<{ id: string; secretKey: string }> }
+      return keys.keys.map((key) => ({ id: key.id, bank: node.bank, signer: createNativeSigner(hexToBytes(key.secretKey)), nonce: 0n }))
+    })
+  }
+
+  /** Signed payments, round robin over payers; each pays a customer of the next bank. */
+  sign(count: number, offset: number): Array<{ bank: string; hex: string; id: string }> {
+    const banks = this.#cluster.nodes.map((node) => node.bank)
+    const byBank = new Map(banks.map((bank) => [bank, this.#customers.filter((c) => c.bank === bank)]))
+    const payments: Array<{ bank: string; hex: string; id: string }> = []
+    for (let i = 0; i < count; i++) {
+      const k = offset + i
+      const bank = banks[k % banks.length]!
+      const payees = byBank.get(banks[(k + 1) % banks.length]!)!
+      const payers = byBank.get(bank)!
+      const payer = payers[Math.floor(k / banks.length) % payers.length]!
+      const payee = payees[k % payees.length]!
+      const payerToken = bankToken[bank]!
+      const payeeToken = bankToken[payee.bank]!
+      const body = encodeTransactionBody({
+        kind: 'payment',
+        payee: payee.id,
+        payerToken,
+        payeeToken,
+        amount: BigInt(100 + (k % 900)),
+        purpose: 'GDDS',
+        documentRef: undefined,
+        fxProvider: payerToken.split('.')[1] === payeeToken.split('.')[1] ? undefined : 'fxhub'
+      })
+      payer.nonce += 1n
+      const envelope = signTransaction({ chainId: this.#chainId, signer: payer.id, publicKey: payer.signer.publicKey, nonce: payer.nonce, body }, payer.signer)
+      payments.push({ bank, hex: bytesToHex(encodeTransaction(envelope)), id: envelope.id })
+    }
+    return payments
+  }
+
+  /** Notes when each height is first seen committed (polled every 25 ms). */
+  startPolling(): void {
+    this.#polling = true
+    const client = this.#clients.get(this.#cluster.nodes[0]!.bank)!
+    const poll = async (): Promise<void> => {
+      while (this.#polling) {
+        const at = performance.now()
+        const status = await client.status().catch(() => undefined)
+        if (status !== undefined) for (let h = status.height; h >= 1 && !this.#heightSeenAt.has(h); h--) this.#heightSeenAt.set(h, at)
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    }
+    void poll()
+  }
+
+  stopPolling(): void {
+    this.#polling = false
+  }
+
+  async height(): Promise<number> {
+    return (await this.#clients.get(this.#cluster.nodes[0]!.bank)!.status()).height
+  }
+
+  async run(phase: Phase, offset: number, progress: (line: string) => void): Promise<PhaseResult> {
+    const total = Math.round(phase.rate * phase.seconds)
+    const payments = this.sign(total, offset)
+    const startHeight = await this.height()
+    const cpuBefore = this.#cluster.nodes.reduce((sum, node) => sum + cpuMs(node.pid), 0)
+    const submittedAt = new Map<string, number>()
+    const refused: Record<string, number> = {}
+    const inFlight = new Set<Promise<void>>()
+    const started = performance.now()
+    let sent = 0
+    let lastReport = started
+    while (sent < total) {
+      const elapsed = performance.now() - started
+      const due = Math.min(total, Math.floor((phase.rate * elapsed) / 1000)) - sent
+      if (due > 0) {
+        const slice = payments.slice(sent, sent + due)
+        sent += slice.length
+        const byBank = new Map<string, typeof slice>()
+        for (const payment of slice) {
+          const list = byBank.get(payment.bank) ?? []
+          list.push(payment)
+          byBank.set(payment.bank, list)
+        }
+        for (const [bank, list] of byBank) {
+          for (let from = 0; from < list.length; from += batchMax) {
+            const batch = list.slice(from, from + batchMax)
+            const at = performance.now()
+            const request = this.#clients
+              .get(bank)!
+              .post<{ results: Array<{ ok: boolean; id: string | null; code?: string }> }>('/v1/transactions/batch', batch.map((p) => p.hex))
+              .then((answer) => {
+                answer.results.forEach((result, index) => {
+                  if (result.ok) submittedAt.set(batch[index]!.id, at)
+                  else refused[result.code ?? 'REFUSED'] = (refused[result.code ?? 'REFUSED'] ?? 0) + 1
+                })
+              })
+              .catch((error: unknown) => {
+                const code = (error as { details?: { code?: string } }).details?.code ?? 'HTTP_ERROR'
+                refused[code] = (refused[code] ?? 0) + batch.length
+              })
+              .finally(() => inFlight.delete(request))
+            inFlight.add(request)
+          }
+        }
+      }
+      if (performance.now() - lastReport > 5_000) {
+        lastReport = performance.now()
+        progress(`${phase.label}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} submitted`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, tickMs))
+    }
+    await Promise.all(inFlight)
+    const submitSeconds = (performance.now() - started) / 1000
+
+    // Drain: until every accepted payment is in a committed block, or 60 s.
+    const finalHeight = new Map<string, number>()
+    let scanned = startHeight
+    const client = this.#clients.get(this.#cluster.nodes[0]!.bank)!
+    const deadline = performance.now() + 60_000
+    while (finalHeight.size < submittedAt.size && performance.now() < deadline) {
+      const tip = await this.height()
+      while (scanned < tip) {
+        const page = await client.get<{ blocks: Array<{ height: number; transactions: Array<{ id: string | null }> }> }>(`/v1/blocks?from=${scanned + 1}&to=${Math.min(tip, scanned + 20)}`)
+        for (const block of page.blocks) for (const tx of block.transactions) if (tx.id !== null && submittedAt.has(tx.id)) finalHeight.set(tx.id, block.height)
+        scanned = page.blocks.length === 0 ? tip : page.blocks[page.blocks.length - 1]!.height
+      }
+      if (finalHeight.size < submittedAt.size) await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    const cpuAfter = this.#cluster.nodes.reduce((sum, node) => sum + cpuMs(node.pid), 0)
+    const latencies: number[] = []
+    const finalTimes: number[] = []
+    for (const [id, height] of finalHeight) {
+      const seen = this.#heightSeenAt.get(height)
+      if (seen === undefined) continue
+      latencies.push(seen - submittedAt.get(id)!)
+      finalTimes.push(seen)
+    }
+    latencies.sort((a, b) => a - b)
+    // Throughput over the steady part: payments final from 20% into the submission period until the last one.
+    finalTimes.sort((a, b) => a - b)
+    const windowStart = started + submitSeconds * 200
+    const inWindow = finalTimes.filter((time) => time >= windowStart)
+    const windowSeconds = inWindow.length > 1 ? (inWindow[inWindow.length - 1]! - windowStart) / 1000 : NaN
+    const blocks = scanned - startHeight
+    return {
+      phase,
+      offered: total,
+      accepted: submittedAt.size,
+      refused,
+      final: finalHeight.size,
+      submitSeconds,
+      achievedSubmitRate: total / submitSeconds,
+      finalizedPerSecond: inWindow.length / windowSeconds,
+      latencyMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN },
+      blocks,
+      meanBlockPayments: finalHeight.size / Math.max(1, blocks),
+      cpuMsPerPayment: (cpuAfter - cpuBefore) / Math.max(1, finalHeight.size)
+    }
+  }
+}
+
+const fmt = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-')
+
+async function run(context: BenchmarkContext): Promise<string> {
+  const phases: Phase[] = context.quick
+    ? [
+        { label: '500/s', rate: 500, seconds: 10 },
+        { label: '1,000/s', rate: 1_000, seconds: 10 },
+        { label: 'saturation', rate: 4_000, seconds: 8 }
+      ]
+    : [
+        { label: '500/s', rate: 500, seconds: 30 },
+        { label: '1,000/s', rate: 1_000, seconds: 30 },
+        { label: 'saturation', rate: 4_000, seconds: 20 }
+      ]
+  const parent = mkdtempSync(join(tmpdir(), 'corridor-bench-cluster-'))
+  const cluster = await LocalCluster.create({ dir: join(parent, 'net'), banks: 4, customersPerBank, logLevel: 'warn' })
+  const results: PhaseResult[] = []
+  try {
+    cluster.startAll()
+    await cluster.waitFinalizing(90_000)
+    const { chainId } = await cluster.client('icbc').get<{ chainId: string }>('/v1/validators')
+    const generator = new LoadGenerator(cluster, chainId)
+    generator.startPolling()
+    let offset = 0
+    for (const phase of phases) {
+      context.progress(`${phase.label}: signing ${fmt(phase.rate * phase.seconds)} payments, then offering ${fmt(phase.rate)}/s for ${phase.seconds} s`)
+      const result = await generator.run(phase, offset, context.progress)
+      offset += result.offered
+      results.push(result)
+      context.progress(
+        `${phase.label}: ${fmt(result.final)} of ${fmt(result.offered)} final, ${fmt(result.finalizedPerSecond)}/s finalized, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms`
+      )
+      await new Promise((resolve) => setTimeout(resolve, 2_000))
+    }
+    generator.stopPolling()
+  } finally {
+    await cluster.stopAll()
+    rmSync(parent, { recursive: true, force: true })
+  }
+
+  const saturation = results[results.length - 1]!
+  const at1000 = results.find((r) => r.phase.rate === 1_000)!
+  const rows = results.map((r) =>
+    [
+      r.phase.label,
+      fmt(r.phase.rate),
+      fmt(r.achievedSubmitRate),
+      `${fmt(r.accepted)} / ${fmt(r.offered)}`,
+      Object.keys(r.refused).length === 0 ? 'none' : Object.entries(r.refused).map(([code, n]) => `${code} ${fmt(n)}`).join(', '),
+      `**${fmt(r.finalizedPerSecond)}**`,
+      `${fmt((100 * r.final) / Math.max(1, r.accepted), 1)}%`,
+      `${fmt(r.latencyMs.p50)} / ${fmt(r.latencyMs.p90)} / **${fmt(r.latencyMs.p99)}** / ${fmt(r.latencyMs.max)}`,
+      fmt(r.blocks),
+      fmt(r.meanBlockPayments),
+      fmt(r.cpuMsPerPayment, 2)
+    ].join(' | ')
+  )
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'not met')
+  return [
+    '## Bank node: four-node local cluster',
+    '',
+    `Machine: ${describeMachine(context.machine)}.${context.quick ? ' Quick run (`--quick`): shorter phases.' : ''}`,
+    '',
+    `What is measured: four real node processes (\`corridor node start\`, started by src/cluster/LocalCluster) on loopback, each with its libp2p (TCP, Noise, Yamux, gossipsub), its LevelDB and its HTTP API, and ${customersPerBank} customers per bank. A load generator in the benchmark's process signs payments ahead of time (Ed25519 on node:crypto; each a cross-border payment from a customer of one bank to a customer of the next, through the FX provider where the currencies differ) and submits them open-loop: every ${tickMs} ms it sends what the offered rate says is due, as one \`POST /v1/transactions/batch\` per bank (each payment to its payer's bank), without waiting for earlier answers. Latency runs from the moment a payment's batch is sent to the moment the block that holds it is first seen committed on icbc (its status is polled every 25 ms; the generator reads the blocks afterwards to find each payment's height). Finalized per second counts payments whose block was committed from 20% into the submission period to the last one. CPU is the four node processes' user and system time (not the generator's) per final payment. The generator shares the two cores with the four nodes.`,
+    '',
+    '| phase | offered /s | submitted /s (achieved) | accepted / offered | refused at submission | finalized /s | final | latency p50 / p90 / p99 / max ms | blocks | payments per block | node CPU ms per payment |',
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => `| ${row} |`),
+    '',
+    `Targets (issue 5): at least 2,000 finalized per second at saturation: ${verdict(saturation.finalizedPerSecond >= 2_000)} (${fmt(saturation.finalizedPerSecond)}/s); p99 under 1 s at 1,000 per second offered: ${verdict(at1000.latencyMs.p99 < 1_000)} (${fmt(at1000.latencyMs.p99)} ms).`
+  ].join('\n')
+}
+
+export const clusterNodeBenchmark: Benchmark = {
+  name: 'cluster-node',
+  summary: 'four real node processes on loopback: finalized payments/s at saturation, finality latency at 500 and 1,000/s offered',
+  run
+}
