@@ -1,8 +1,8 @@
 /**
  * Modeled signatures, for simulations at a scale where real Ed25519 would dominate the run. A
- * modeled signature is a keyed hash: signature = SHA-512(secret || message), 64 bytes like an
- * Ed25519 signature from one hash, and the public key is SHA-256("corridor.modeled-key" ||
- * secret). The secret is a fixed 32 bytes, so secret and message cannot be split two ways. Only the
+ * modeled signature is a 64-byte hash of the message keyed by a 32-byte secret (keyedHash below),
+ * as long as an Ed25519 signature, and the public key is SHA-256("corridor.modeled-key" ||
+ * secret). Only the
  * simulator, which derived every key, can verify: it looks the secret up by public key. So a
  * forged signature (made without the secret), an altered message and a transaction replayed on
  * another chain all fail, as with Ed25519, at a fraction of the cost. What a signature costs in
@@ -42,8 +42,66 @@ function digest(parts: readonly Uint8Array[]): Uint8Array {
 
 const keyTag = new TextEncoder().encode('corridor.modeled-key')
 
+const seedTag = new TextEncoder().encode('corridor.modeled-seed')
+
+/** Secret -> its four 32-bit chain seeds. */
+const seeds = new WeakMap<Uint8Array, Uint32Array>()
+
+function seedsOf(secret: Uint8Array): Uint32Array {
+  let seed = seeds.get(secret)
+  if (seed === undefined) {
+    // Another tag than the public key's, which is SHA-256(keyTag || secret) and public.
+    const digest = createHash('sha256').update(seedTag).update(secret).digest()
+    seed = new Uint32Array([digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)])
+    seeds.set(secret, seed)
+  }
+  return seed
+}
+
+function finalMix(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/**
+ * The modeled signature: a keyed 64-byte hash of the message in plain JavaScript (a native hash
+ * object and its buffers per signature cost more than the hashing). Four 32-bit chains seeded
+ * from the secret each take every 32-bit word of the message and its length; each step is a
+ * bijection of the chain, so any change to the message changes every chain, and a signature made
+ * for one message (or made up) matches another with a chance of about 2^-128. It is not meant to
+ * resist someone computing forgeries, which no simulated behaviour does: Byzantine nodes flip
+ * signature bits or replay transactions, and both fail the check.
+ */
 function keyedHash(secret: Uint8Array, message: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha512').update(secret).update(message).digest())
+  const seed = seedsOf(secret)
+  let a = seed[0]!
+  let b = seed[1]!
+  let c = seed[2]!
+  let d = seed[3]!
+  const length = message.length
+  for (let i = 0; i < length; i += 4) {
+    const w = (message[i]! | ((message[i + 1] ?? 0) << 8) | ((message[i + 2] ?? 0) << 16) | ((message[i + 3] ?? 0) << 24)) >>> 0
+    a = (Math.imul(((a ^ w) << 13) | ((a ^ w) >>> 19), 5) + 0xe6546b64) | 0
+    b = (Math.imul(((b ^ w) << 17) | ((b ^ w) >>> 15), 9) + 0x7f4a7c15) | 0
+    c = (Math.imul(((c + w) << 11) | ((c + w) >>> 21), 0x27d4eb2d | 1) ^ 0x165667b1) | 0
+    d = (Math.imul(((d ^ w) << 7) | ((d ^ w) >>> 25), 0x9e3779b1) + 0x61c88647) | 0
+  }
+  a ^= length
+  b ^= length
+  c ^= length
+  d ^= length
+  const out = new Uint8Array(64)
+  for (let i = 0; i < 16; i++) {
+    const word = finalMix((a + Math.imul(i + 1, 0x9e3779b9)) ^ finalMix(b + i) ^ Math.imul(finalMix(c ^ Math.imul(i, 0x85ebca6b)), 3) ^ finalMix(d + Math.imul(i, 0xc2b2ae35)))
+    out[4 * i] = word & 0xff
+    out[4 * i + 1] = (word >>> 8) & 0xff
+    out[4 * i + 2] = (word >>> 16) & 0xff
+    out[4 * i + 3] = word >>> 24
+  }
+  return out
 }
 
 const tagBytes = new Map<string, Uint8Array>()

@@ -27,3 +27,26 @@ t.test('workload signing gives the envelope signTransaction gives', async (t) =>
   altered[altered.length - 1]! ^= 1
   t.notOk(modeledVerifier.verify(signer.publicKey, altered, envelope.signature), 'nor altered signing bytes')
 })
+
+t.test('a modeled signature fails for every single-bit change of the message or the signature, and for another key', async (t) => {
+  const signer = createModeledSigner(new Uint8Array(32).fill(9))
+  const other = createModeledSigner(new Uint8Array(32).fill(10))
+  const message = new Uint8Array(203).map((_, i) => (i * 131 + 17) & 0xff)
+  const signature = signer.sign(message)
+  t.equal(signature.length, 64)
+  t.ok(modeledVerifier.verify(signer.publicKey, message.slice(), signature.slice()), 'a copy of the message and signature verifies (full check)')
+  let accepted = 0
+  for (let bit = 0; bit < message.length * 8; bit++) {
+    const altered = message.slice()
+    altered[bit >> 3]! ^= 1 << (bit & 7)
+    if (modeledVerifier.verify(signer.publicKey, altered, signature)) accepted++
+  }
+  for (let bit = 0; bit < 64 * 8; bit++) {
+    const forged = signature.slice()
+    forged[bit >> 3]! ^= 1 << (bit & 7)
+    if (modeledVerifier.verify(signer.publicKey, message, forged)) accepted++
+  }
+  t.equal(accepted, 0, 'no altered message or signature verifies')
+  t.notOk(modeledVerifier.verify(other.publicKey, message, signature), 'nor the signature under another key')
+  t.notSame(other.sign(message), signature)
+})
