@@ -10,6 +10,7 @@ import { commandGroup } from './commandGroup.ts'
 import { logLevels } from '../node/config.ts'
 import { LocalCluster } from '../cluster/localCluster.ts'
 import { ClusterError } from '../cluster/errors.ts'
+import { ConfigError } from '../config/errors.ts'
 
 const usage = `usage: corridor cluster <command> [options]
 
@@ -25,6 +26,14 @@ commands:
         unless --purge removes DIR.
   status --dir DIR
         each node: running or not, pid, height, peers, API address.
+  run <scenario> [--out DIR] [--speed X] [--seed N] [--log-level L] [--keep]
+        run a scenario file (the format of 'corridor sim run') against real node processes: the
+        scenario's banks as nodes (genesis from the scenario, in DIR/cluster), its workload
+        submitted in real time (compressed X times by --speed), its faults injected for real
+        (docs/faults.md), the invariants read through every node's API about once a second and
+        at the end. Writes summary.json, transfers.csv, events.jsonl and report.html in DIR
+        (default out/<scenario>-cluster). Exit 1 on a violated invariant or a failed expectation.
+        --keep leaves the nodes running.
 `
 
 function usageError(command: string, message: string): number {
@@ -139,4 +148,55 @@ async function status(args: string[]): Promise<number> {
   }
 }
 
-export const clusterCommands = commandGroup('cluster', 'a local network of node processes: up, down, status', usage, { up, down, status })
+async function run(args: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'log-level': { type: 'string' }, keep: { type: 'boolean' } }
+    })
+  } catch (error) {
+    return usageError('run', (error as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (positionals.length !== 1) return usageError('run', 'expected one scenario file')
+  const speed = values.speed === undefined ? 1 : Number(values.speed)
+  if (!(Number.isFinite(speed) && speed > 0 && speed <= 100)) return usageError('run', `--speed must be a number above 0 and at most 100, got ${values.speed}`)
+  const seed = integer(values.seed, 'seed', 0, 2 ** 32 - 1)
+  if (typeof seed === 'string') return usageError('run', seed)
+  const logLevel = values['log-level']
+  if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('run', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)
+  const { runClusterScenario } = await import('../cluster/run.ts')
+  try {
+    const result = await runClusterScenario(positionals[0]!, {
+      ...(values.out === undefined ? {} : { out: values.out }),
+      speed,
+      ...(seed === undefined ? {} : { seed }),
+      ...(logLevel === undefined ? {} : { logLevel }),
+      keep: values.keep ?? false,
+      progress: (line) => process.stdout.write(`${line}\n`)
+    })
+    const s = result.summary
+    const out = process.stdout
+    out.write(`\n${s.scenario} (seed ${s.seed}) on real nodes: ${s.ok ? 'PASS' : 'FAIL'} in ${(s.wallMs / 1000).toFixed(1)} s\n`)
+    out.write(`  transfers   ${s.transfers.submitted} submitted, ${s.transfers.finalized} final (${(s.finalized * 100).toFixed(1)}%), ${s.transfers.settled} settled, ${s.transfers.pending} pending${Object.keys(s.transfers.rejected).length === 0 ? '' : `, rejected ${Object.entries(s.transfers.rejected).map(([code, n]) => `${code} ${n}`).join(', ')}`}\n`)
+    out.write(`  latency     p50 ${s.latencyMs.p50} ms, p90 ${s.latencyMs.p90} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms\n`)
+    out.write(`  submission  offered ${s.submission.offeredTps}/s, achieved ${s.submission.achievedTps}/s (lag p99 ${s.submission.lagMs.p99} ms); finalized ${s.throughputTps}/s\n`)
+    out.write(`  chain       ${s.blocks} blocks, ${s.faults} fault events, ${s.evidence} evidence\n`)
+    out.write(`  invariants  ${s.invariants.ok ? `ok (${s.invariants.checked.join(', ')})` : `${s.invariants.violations.length} violated`}\n`)
+    for (const v of s.invariants.violations.slice(0, 10)) out.write(`    ${v.invariant} at ${(v.atMs / 1000).toFixed(1)} s${v.node === undefined ? '' : ` on ${v.node}`}${v.height === undefined ? '' : ` height ${v.height}`}: ${v.message}\n`)
+    out.write(`  expectations ${s.expectations.ok ? 'met' : s.expectations.failed.map((f) => `${f.metric} expected ${f.expected}, got ${f.actual}`).join('; ')}\n`)
+    for (const note of s.notes) out.write(`  note: ${note}\n`)
+    out.write(`  outputs     ${result.outputs.summary}, transfers.csv, events.jsonl, report.html\n`)
+    return s.ok ? 0 : 1
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`corridor cluster run: ${error.message}\n`)
+      return 2
+    }
+    return reportClusterError('run', error)
+  }
+}
+
+export const clusterCommands = commandGroup('cluster', 'a local network of node processes: up, down, status, run', usage, { up, down, status, run })

@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { initNetwork, standardBankSpecs, type BankSpec } from '../config/networkInit.ts'
+import { initNetwork, standardBankSpecs, type BankSpec, type NetworkInitOptions } from '../config/networkInit.ts'
 import { standardFxRates } from '../ledger/testing/network.ts'
 import { ClusterError } from './errors.ts'
 import { NodeClient, waitFor } from './nodeClient.ts'
@@ -50,6 +50,8 @@ export interface CreateClusterOptions {
   readonly faultInjection?: boolean
   readonly basePort?: number
   readonly httpBasePort?: number
+  /** A genesis built elsewhere, with the banks' validator keys (see initNetwork's `prebuilt`). */
+  readonly genesis?: NetworkInitOptions['prebuilt']
 }
 
 export type StopOutcome = 'stopped' | 'killed' | 'not-running'
@@ -83,7 +85,8 @@ export class LocalCluster {
       customersPerBank: options.customersPerBank ?? 8,
       basePort,
       httpBasePort,
-      logLevel: options.logLevel ?? 'info'
+      logLevel: options.logLevel ?? 'info',
+      ...(options.genesis === undefined ? {} : { prebuilt: options.genesis })
     })
     const faultInjection = options.faultInjection ?? false
     if (faultInjection) writeFileSync(join(dir, 'admin.token'), randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' })

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseGenesisDocument, buildGenesis, type GenesisDocumentInput } from '../ledger/genesis.ts'
 import { standardBanks } from '../ledger/testing/network.ts'
-import { bytesToHex } from '../protocol/bytes.ts'
+import { bytesToHex, hexToBytes } from '../protocol/bytes.ts'
 import { keyPairFromSecret } from '../protocol/keys.ts'
 import { CorridorError } from '../protocol/errors.ts'
 
@@ -43,12 +43,24 @@ export interface NetworkInitOptions {
   readonly basePort: number
   readonly httpBasePort: number
   readonly logLevel: string
+  /**
+   * A genesis built elsewhere (the scenario world of `corridor cluster run`): written as
+   * genesis.json instead of a generated one, with each bank's validator key given here. `banks`,
+   * `fxRates` and `customersPerBank` then only name the banks; no customer key files are written
+   * (whoever built the genesis signs for its customers).
+   */
+  readonly prebuilt?: {
+    readonly document: GenesisDocumentInput
+    /** Bank id -> its secret key as 64 hex digits (the key of its genesis validator entry). */
+    readonly validatorSecretKeys: Readonly<Record<string, string>>
+  }
 }
 
 /** Writes a network directory. Returns each node config path with its API address. Throws CorridorError. */
 export function initNetwork(options: NetworkInitOptions): Array<{ bank: string; config: string; api: string }> {
   const dir = resolve(options.dir)
   if (existsSync(join(dir, 'network.json'))) throw new CorridorError('NETWORK_EXISTS', `${dir}/network.json exists; refusing to overwrite a network`)
+  if (options.prebuilt !== undefined) return writePrebuiltNetwork(dir, options, options.prebuilt)
   mkdirSync(dir, { recursive: true })
   const institutionKeys: Record<string, string> = {}
   const currencies = [...new Set(options.banks.flatMap((bank) => bank.currencies))].sort()
@@ -103,11 +115,21 @@ export function initNetwork(options: NetworkInitOptions): Array<{ bank: string; 
     api: `http://127.0.0.1:${options.httpBasePort + index}`
   }))
   writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators }, null, 2) + '\n')
+  return writeNodeConfigs(dir, options, validators, (bank) => bankKeys.get(bank)!, (bank) => ({ keys: customerKeys.get(bank)! }))
+}
+
+function writeNodeConfigs(
+  dir: string,
+  options: NetworkInitOptions,
+  validators: ReadonlyArray<{ id: string; address: string; api: string }>,
+  validatorKey: (bank: string) => { secretKey: string; publicKey: string },
+  customerKeyStore: ((bank: string) => { keys: Array<{ id: string; secretKey: string }> }) | undefined
+): Array<{ bank: string; config: string; api: string }> {
   return options.banks.map((bank, index) => {
     const bankDir = join(dir, bank.id)
     mkdirSync(bankDir, { recursive: true })
-    writeSecret(join(bankDir, 'validator.key.json'), bankKeys.get(bank.id)!)
-    writeSecret(join(bankDir, 'customers.keys.json'), { keys: customerKeys.get(bank.id)! })
+    writeSecret(join(bankDir, 'validator.key.json'), validatorKey(bank.id))
+    if (customerKeyStore !== undefined) writeSecret(join(bankDir, 'customers.keys.json'), customerKeyStore(bank.id))
     const config = {
       network: '../network.json',
       validatorId: bank.id,
@@ -116,12 +138,36 @@ export function initNetwork(options: NetworkInitOptions): Array<{ bank: string; 
       listen: validators[index]!.address,
       http: { host: '127.0.0.1', port: options.httpBasePort + index },
       logLevel: options.logLevel,
-      customerKeys: 'customers.keys.json'
+      ...(customerKeyStore === undefined ? {} : { customerKeys: 'customers.keys.json' })
     }
     const path = join(bankDir, 'node.json')
     writeFileSync(path, JSON.stringify(config, null, 2) + '\n')
     return { bank: bank.id, config: path, api: validators[index]!.api }
   })
+}
+
+function writePrebuiltNetwork(dir: string, options: NetworkInitOptions, prebuilt: NonNullable<NetworkInitOptions['prebuilt']>): Array<{ bank: string; config: string; api: string }> {
+  const document = parseGenesisDocument(prebuilt.document, 'prebuilt genesis')
+  buildGenesis(document, { source: 'prebuilt genesis' })
+  const keys = new Map<string, { secretKey: string; publicKey: string }>()
+  for (const bank of options.banks) {
+    const entry = document.banks.find((candidate) => candidate.id === bank.id)
+    if (entry === undefined) throw new CorridorError('BAD_NETWORK', `bank ${bank.id} is not in the prebuilt genesis`)
+    const secretKey = prebuilt.validatorSecretKeys[bank.id]
+    if (secretKey === undefined) throw new CorridorError('BAD_NETWORK', `no validator key for ${bank.id}`)
+    const publicKey = bytesToHex(keyPairFromSecret(hexToBytes(secretKey, 32)).publicKey)
+    if (publicKey !== (entry.validatorPublicKey ?? entry.publicKey).toLowerCase()) throw new CorridorError('BAD_NETWORK', `the validator key given for ${bank.id} is not the one in the prebuilt genesis`)
+    keys.set(bank.id, { secretKey, publicKey })
+  }
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(prebuilt.document, null, 2) + '\n')
+  const validators = options.banks.map((bank, index) => ({
+    id: bank.id,
+    address: `/ip4/127.0.0.1/tcp/${options.basePort + index}`,
+    api: `http://127.0.0.1:${options.httpBasePort + index}`
+  }))
+  writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators }, null, 2) + '\n')
+  return writeNodeConfigs(dir, options, validators, (bank) => keys.get(bank)!, undefined)
 }
 
 /** The standard banks, cycled with a numeric suffix beyond four. */

@@ -1,0 +1,244 @@
+/**
+ * A scenario's faults against real node processes (docs/faults.md):
+ *
+ *   crash          SIGKILL (LocalCluster.kill); the storage mode cannot be chosen for a real
+ *                  process: SIGKILL loses what the node had not synced, whatever the scenario says
+ *   restart        a new process on the same data directory (LocalCluster.start)
+ *   pause/until    SIGSTOP, then SIGCONT
+ *   partition      `blocked` on both sides of every cut pair, through PUT /v1/admin/faults
+ *   delay/drop/duplicate (link or everywhere)   per-peer entries of the same endpoint, set at the
+ *                  receiving node (at both ends of a link, since the simulator's links are two-way)
+ *   heal           every partition and link fault ends
+ *   byzantine      PUT /v1/admin/byzantine at the faulty node; DELETE at `until`
+ *
+ * The scenario's latency table (`network.latency`, `network.jitter`) is laid under the faults as
+ * each node's per-peer delay, so the network the nodes see has the scenario's latencies rather
+ * than loopback's. PUT replaces a node's whole fault state, so this class keeps one model of the
+ * network (latency + partition + link rules) and writes each node's view of it after every change,
+ * and again to a node that restarts or resumes (a new process starts with no faults).
+ */
+import type { Scenario, ScenarioFault } from '../sim/scenario/schema.ts'
+import type { LocalCluster } from './localCluster.ts'
+import { waitFor } from './nodeClient.ts'
+
+export interface FaultStep {
+  readonly atMs: number
+  readonly label: string
+  readonly apply: () => Promise<void>
+  /** True for the end of a fault (heal, restart, resume, honest again). */
+  readonly ends: boolean
+}
+
+interface LinkRule {
+  readonly link: readonly [string, string] | undefined
+  readonly extraLatencyMs: number
+  readonly drop: number
+  readonly duplicate: number
+}
+
+interface PeerFault {
+  blocked?: boolean
+  delayMs?: number
+  jitterMs?: number
+  drop?: number
+  duplicate?: number
+}
+
+export class FaultDriver {
+  readonly #cluster: LocalCluster
+  readonly #scenario: Scenario
+  readonly #banks: readonly string[]
+  readonly #jurisdiction: ReadonlyMap<string, string>
+  readonly #token: string
+  readonly #paused = new Set<string>()
+  readonly #crashed = new Set<string>()
+  readonly #byzantine = new Map<string, string[]>()
+  readonly #rules = new Map<number, LinkRule>()
+  #partition: ReadonlyArray<readonly string[]> | undefined
+  #nextRule = 1
+  readonly #log: (line: string) => void
+  /** Errors from background work (a restarted node that never answered), reported at the end. */
+  readonly errors: string[] = []
+
+  constructor(cluster: LocalCluster, scenario: Scenario, log: (line: string) => void) {
+    this.#cluster = cluster
+    this.#scenario = scenario
+    this.#banks = scenario.banks.map((bank) => bank.id)
+    this.#jurisdiction = new Map(scenario.banks.map((bank) => [bank.id, bank.jurisdiction]))
+    this.#token = cluster.adminToken ?? ''
+    this.#log = log
+  }
+
+  /** The scenario's faults in time order, each with what to do. Throws on a fault this backend cannot inject. */
+  steps(): FaultStep[] {
+    const steps: FaultStep[] = []
+    const at = (atMs: number, label: string, ends: boolean, apply: () => Promise<void>): void => {
+      steps.push({ atMs, label, ends, apply })
+    }
+    for (const fault of this.#scenario.faults) this.#schedule(fault, at)
+    // Stable: equal times keep the scenario's order, as the simulator's event queue does.
+    return steps.map((step, index) => ({ step, index })).sort((a, b) => a.step.atMs - b.step.atMs || a.index - b.index).map(({ step }) => step)
+  }
+
+  #schedule(fault: ScenarioFault, at: (atMs: number, label: string, ends: boolean, apply: () => Promise<void>) => void): void {
+    if ('crash' in fault) {
+      at(fault.at, `crash ${fault.crash}${fault.storage === 'intact' ? '' : ` (${fault.storage})`}`, false, async () => {
+        if (!this.#cluster.isRunning(fault.crash)) return
+        if (this.#paused.has(fault.crash)) this.#paused.delete(fault.crash)
+        this.#crashed.add(fault.crash)
+        await this.#cluster.kill(fault.crash)
+      })
+    } else if ('restart' in fault) {
+      at(fault.at, `restart ${fault.restart}`, true, async () => {
+        if (this.#cluster.isRunning(fault.restart)) return
+        this.#crashed.delete(fault.restart)
+        this.#cluster.start(fault.restart)
+        void this.#restore(fault.restart)
+      })
+    } else if ('pause' in fault) {
+      const until = fault.until ?? this.#scenario.duration
+      at(fault.at, `pause ${fault.pause}`, false, async () => {
+        if (!this.#cluster.isRunning(fault.pause)) return
+        this.#paused.add(fault.pause)
+        await this.#cluster.pause(fault.pause)
+      })
+      at(until, `resume ${fault.pause}`, true, async () => {
+        if (!this.#paused.delete(fault.pause) || !this.#cluster.isRunning(fault.pause)) return
+        await this.#cluster.resume(fault.pause)
+        await this.#writeNode(fault.pause).catch((error: unknown) => this.errors.push((error as Error).message))
+      })
+    } else if ('partition' in fault) {
+      at(fault.at, `partition ${fault.partition.map((group) => group.join('+')).join(' | ')}`, false, async () => {
+        this.#partition = fault.partition
+        await this.#writeAll()
+      })
+      if (fault.until !== undefined) {
+        at(fault.until, 'heal partition', true, async () => {
+          this.#partition = undefined
+          await this.#writeAll()
+        })
+      }
+    } else if ('heal' in fault) {
+      at(fault.at, 'heal', true, async () => {
+        this.#partition = undefined
+        this.#rules.clear()
+        await this.#writeAll()
+      })
+    } else if ('delay' in fault || 'drop' in fault || 'duplicate' in fault) {
+      const rule: LinkRule =
+        'delay' in fault
+          ? { link: fault.delay.link, extraLatencyMs: fault.delay.latency, drop: 0, duplicate: 0 }
+          : 'drop' in fault
+            ? { link: fault.drop.link, extraLatencyMs: 0, drop: fault.drop.probability, duplicate: 0 }
+            : { link: fault.duplicate.link, extraLatencyMs: 0, drop: 0, duplicate: fault.duplicate.probability }
+      const name = 'delay' in fault ? `delay +${fault.delay.latency}ms` : 'drop' in fault ? `drop ${Math.round(fault.drop.probability * 100)}%` : `duplicate ${Math.round(fault.duplicate.probability * 100)}%`
+      const link = rule.link === undefined ? '' : ` on ${rule.link.join('-')}`
+      let id = 0
+      at(fault.at, `${name}${link}`, false, async () => {
+        id = this.#nextRule++
+        this.#rules.set(id, rule)
+        await this.#writeAll()
+      })
+      if (fault.until !== undefined) {
+        at(fault.until, `end ${name}${link}`, true, async () => {
+          this.#rules.delete(id)
+          await this.#writeAll()
+        })
+      }
+    } else if ('byzantine' in fault) {
+      const bank = fault.byzantine
+      at(fault.at, `${bank} turns Byzantine: ${fault.behaviour}`, false, async () => {
+        this.#byzantine.set(bank, [fault.behaviour])
+        await this.#writeByzantine(bank)
+      })
+      if (fault.until !== undefined) {
+        at(fault.until, `${bank} honest again`, true, async () => {
+          this.#byzantine.delete(bank)
+          await this.#writeByzantine(bank)
+        })
+      }
+    } else if ('chaos' in fault) {
+      throw new Error('chaos faults are not supported by the cluster backend yet; list the faults explicitly')
+    }
+  }
+
+  /** Writes the base latency (and any faults) to every node; called once the cluster is up. */
+  async install(): Promise<void> {
+    await this.#writeAll()
+  }
+
+  isPaused(bank: string): boolean {
+    return this.#paused.has(bank)
+  }
+
+  /** Nodes the scenario has crashed and not yet restarted. */
+  isCrashed(bank: string): boolean {
+    return this.#crashed.has(bank)
+  }
+
+  /** A node that came back as a new process: once its API answers, give it its faults and behaviours. */
+  async #restore(bank: string): Promise<void> {
+    try {
+      await waitFor(`${bank} to answer after restart`, async () => ((await this.#cluster.client(bank, 1_000).health()) ? true : undefined), 60_000, 100)
+      await this.#writeNode(bank)
+      if (this.#byzantine.has(bank)) await this.#writeByzantine(bank)
+      this.#log(`${bank} restarted and answering`)
+    } catch (error) {
+      this.errors.push(`${bank}: ${(error as Error).message}`)
+    }
+  }
+
+  #latencyMs(a: string, b: string): number {
+    const table = this.#scenario.network.latency
+    const ja = this.#jurisdiction.get(a)!
+    const jb = this.#jurisdiction.get(b)!
+    return table[`${ja}-${jb}`] ?? table[`${jb}-${ja}`] ?? table['default'] ?? 20
+  }
+
+  /** What `receiver` applies to messages from `sender`. */
+  peerFault(receiver: string, sender: string): PeerFault {
+    const base = this.#latencyMs(sender, receiver)
+    let delayMs = base
+    let drop = this.#scenario.network.drop
+    let duplicate = this.#scenario.network.duplicate
+    for (const rule of this.#rules.values()) {
+      if (rule.link !== undefined && !(rule.link.includes(receiver) && rule.link.includes(sender))) continue
+      delayMs += rule.extraLatencyMs
+      drop = 1 - (1 - drop) * (1 - rule.drop)
+      duplicate = Math.max(duplicate, rule.duplicate)
+    }
+    const entry: PeerFault = { delayMs: Math.min(60_000, Math.round(delayMs)), jitterMs: Math.min(60_000, Math.round(base * this.#scenario.network.jitter)) }
+    if (drop > 0) entry.drop = Math.min(1, drop)
+    if (duplicate > 0) entry.duplicate = Math.min(1, duplicate)
+    if (this.#partition !== undefined) {
+      const group = (bank: string): number => this.#partition!.findIndex((members) => members.includes(bank))
+      // A bank no group names is cut off from everyone, as in the simulator.
+      const gr = group(receiver)
+      if (gr < 0 || gr !== group(sender)) entry.blocked = true
+    }
+    return entry
+  }
+
+  async #writeNode(bank: string): Promise<void> {
+    const peers = Object.fromEntries(this.#banks.filter((other) => other !== bank).map((other) => [other, this.peerFault(bank, other)]))
+    await this.#cluster.client(bank, 5_000).request('PUT', '/v1/admin/faults', { peers }, { authorization: `Bearer ${this.#token}` })
+  }
+
+  /** Every running, unpaused node (a paused one gets its state when it resumes). */
+  async #writeAll(): Promise<void> {
+    const targets = this.#banks.filter((bank) => !this.#paused.has(bank) && !this.#crashed.has(bank) && this.#cluster.isRunning(bank))
+    const results = await Promise.allSettled(targets.map((bank) => this.#writeNode(bank)))
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') this.errors.push(`faults at ${targets[index]}: ${(result.reason as Error).message}`)
+    })
+  }
+
+  async #writeByzantine(bank: string): Promise<void> {
+    if (!this.#cluster.isRunning(bank) || this.#paused.has(bank)) return
+    const behaviours = this.#byzantine.get(bank) ?? []
+    await this.#cluster
+      .client(bank, 5_000)
+      .request('PUT', '/v1/admin/byzantine', { behaviours }, { authorization: `Bearer ${this.#token}` })
+      .catch((error: unknown) => this.errors.push(`byzantine at ${bank}: ${(error as Error).message}`))
+  }
+}

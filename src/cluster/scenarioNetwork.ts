@@ -1,0 +1,46 @@
+/**
+ * The network of a scenario as real node processes: the simulator's own world (src/sim/world.ts)
+ * gives the genesis (banks, central banks, FX provider, regulators, the customer population with
+ * its balances, the FX table, the policies) and every key, derived from the scenario's name and
+ * seed. The cluster is created from that genesis, so the workload driver signs for customers with
+ * the same keys the simulator uses, and the nodes verify real Ed25519 signatures.
+ */
+import { bytesToHex } from '../protocol/bytes.ts'
+import { buildGenesis, type GenesisDocumentInput } from '../ledger/genesis.ts'
+import type { LedgerState } from '../ledger/state.ts'
+import { deriveSecretKey } from '../ledger/testing/keys.ts'
+import { buildWorld, scenarioKeySeed, type World } from '../sim/world.ts'
+import type { LoadedScenario } from '../sim/scenario/load.ts'
+import type { Scenario } from '../sim/scenario/schema.ts'
+import { LocalCluster } from './localCluster.ts'
+
+export interface ScenarioNetwork {
+  readonly scenario: Scenario
+  readonly world: World
+  readonly genesis: LedgerState
+  readonly cluster: LocalCluster
+}
+
+/**
+ * Real processes verify real signatures: a scenario written for modeled crypto runs with real
+ * Ed25519 keys here (the same derived secret keys either way).
+ */
+export function clusterScenario(scenario: Scenario): Scenario {
+  return scenario.crypto === 'real' ? scenario : { ...scenario, crypto: 'real' }
+}
+
+export async function createScenarioNetwork(loaded: LoadedScenario, dir: string, logLevel = 'warn'): Promise<ScenarioNetwork> {
+  const scenario = clusterScenario(loaded.scenario)
+  const world = buildWorld(scenario, loaded.policies, loaded.policyDocuments)
+  const genesis = buildGenesis(world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false })
+  const keySeed = scenarioKeySeed(scenario)
+  const validatorSecretKeys = Object.fromEntries(scenario.banks.map((bank) => [bank.id, bytesToHex(deriveSecretKey(keySeed, bank.id))]))
+  const cluster = await LocalCluster.create({
+    dir,
+    banks: scenario.banks.map((bank) => ({ id: bank.id, jurisdiction: bank.jurisdiction, currencies: [...bank.currencies] })),
+    logLevel,
+    faultInjection: true,
+    genesis: { document: world.document as GenesisDocumentInput, validatorSecretKeys }
+  })
+  return { scenario, world, genesis, cluster }
+}
