@@ -11,6 +11,7 @@ import { logLevels } from '../node/config.ts'
 import { LocalCluster } from '../cluster/localCluster.ts'
 import { ClusterError } from '../cluster/errors.ts'
 import { ConfigError } from '../config/errors.ts'
+import { integerOption } from './options.ts'
 
 const usage = `usage: corridor cluster <command> [options]
 
@@ -41,13 +42,6 @@ function usageError(command: string, message: string): number {
   return 2
 }
 
-function integer(value: string | undefined, flag: string, min: number, max: number): number | string | undefined {
-  if (value === undefined) return undefined
-  const number = Number(value)
-  if (!Number.isSafeInteger(number) || number < min || number > max) return `--${flag} must be an integer from ${min} to ${max}, got ${value}`
-  return number
-}
-
 function reportClusterError(command: string, error: unknown): number {
   if (error instanceof ClusterError) {
     process.stderr.write(`corridor cluster ${command}: ${error.code}: ${error.message}\n`)
@@ -69,9 +63,9 @@ async function up(args: string[]): Promise<number> {
     }
   })
   if (values.dir === undefined) return usageError('up', '--dir DIR is required')
-  const banks = integer(values.banks, 'banks', 1, 64)
-  const customers = integer(values.customers, 'customers', 1, 10_000)
-  const timeout = integer(values.timeout, 'timeout', 1, 3_600)
+  const banks = integerOption(values.banks, 'banks', 1, 64)
+  const customers = integerOption(values.customers, 'customers', 1, 10_000)
+  const timeout = integerOption(values.timeout, 'timeout', 1, 3_600)
   for (const problem of [banks, customers, timeout]) if (typeof problem === 'string') return usageError('up', problem)
   const logLevel = values['log-level']
   if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('up', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)
@@ -163,7 +157,7 @@ async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) return usageError('run', 'expected one scenario file')
   const speed = values.speed === undefined ? 1 : Number(values.speed)
   if (!(Number.isFinite(speed) && speed > 0 && speed <= 100)) return usageError('run', `--speed must be a number above 0 and at most 100, got ${values.speed}`)
-  const seed = integer(values.seed, 'seed', 0, 2 ** 32 - 1)
+  const seed = integerOption(values.seed, 'seed', 0, 2 ** 32 - 1)
   if (typeof seed === 'string') return usageError('run', seed)
   const logLevel = values['log-level']
   if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('run', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)

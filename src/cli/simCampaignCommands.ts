@@ -27,6 +27,7 @@ import { builtInFuzzBase, defaultFuzzPhases, describeFuzzDocument, fuzzScenarioD
 import { defaultWorkerCount, runTasksInWorkers, type TaskOutcome, type WorkerTask } from '../sim/workerPool.ts'
 import { formatMs } from '../sim/report/svg.ts'
 import type { RunSummary } from '../sim/report/types.ts'
+import { integerOption } from './options.ts'
 
 export const sweepUsage = `usage: corridor sim sweep <scenario> --set key=v1,v2 [--set key2=a,b ...] [--seeds N]
                          [--workers K] [--out DIR]
@@ -78,13 +79,6 @@ Exit status: 0 when every seed passes, 1 when any fails, 2 for bad arguments.
 function fail(command: string, message: string, usage: string): number {
   process.stderr.write(`corridor sim ${command}: ${message}\n\n${usage}`)
   return 2
-}
-
-function integerOption(value: string | undefined, name: string, min: number, max: number): number | undefined | string {
-  if (value === undefined) return undefined
-  const number = Number(value)
-  if (!Number.isSafeInteger(number) || number < min || number > max) return `--${name} must be an integer from ${min} to ${max}, got ${value}`
-  return number
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
