@@ -9,9 +9,20 @@
  * Sends are handed to libp2p in order and not awaited: a message lost to a dropped connection is
  * what consensus tolerates (timeouts, catch-up).
  *
+ * Two lanes, one writer. Consensus inputs (peer consensus messages, timeouts, loaded blocks) go
+ * before transaction inputs (peer transaction batches, client submissions): under load, thousands
+ * of transactions waiting for their signature check must not hold a proposal or a vote back, or
+ * rounds time out, the work of a round is thrown away and throughput collapses just when it is
+ * needed. Between two transaction inputs the writer yields to the event loop, so consensus
+ * messages that arrived meanwhile are read off the sockets and go first. Order within each lane is
+ * kept; the replica never relied on order across them (a proposal whose transactions have not
+ * arrived by gossip admits them itself).
+ *
  * Bounds: the queue holds `inputQueueMax` network inputs; beyond, peer input is dropped (counted,
- * consensus recovers it) and submissions are refused with QUEUE_FULL. Timeouts and loaded blocks
- * are never dropped: the engine schedules a bounded number of them.
+ * consensus recovers it) and submissions are refused with QUEUE_FULL. The transaction lane also
+ * holds at most `transactionQueueBytesMax` bytes of transactions, so a client offering more than
+ * the node can verify gets QUEUE_FULL (503) at once instead of a backlog of many seconds. Timeouts
+ * and loaded blocks are never dropped: the engine schedules a bounded number of them.
  *
  * Shape: options with documented defaults, components, a factory (`createNodeService`) and
  * start/stop, like the transport.
@@ -20,7 +31,8 @@ import type { Logger } from 'pino'
 import { assert } from '../protocol/assert.ts'
 import { BoundedCache } from '../protocol/boundedCache.ts'
 import { CorridorError } from '../protocol/errors.ts'
-import { signTransaction, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { signTransaction, useTransactionIdHasher, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { hexToBytes } from '../protocol/bytes.ts'
 import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
 import {
   createCachingVerifier,
@@ -32,10 +44,12 @@ import {
   type WalRecord
 } from '../consensus/index.ts'
 import { defaultConsensusLimits } from '../consensus/limits.ts'
+import { usePayloadHasher } from '../consensus/block.ts'
 import type { GenesisDocument } from '../ledger/genesis.ts'
 import { lastNonceOf, type LedgerState } from '../ledger/state.ts'
 import { encodeTransactionBody } from '../ledger/transactions.ts'
-import { createNativeSigner, createNativeVerifier } from '../platform/ed25519Native.ts'
+import { createNativeSigner, createNativeVerifier, type NativeVerifier } from '../platform/ed25519Native.ts'
+import { nativeHashTagged } from '../platform/nativeHash.ts'
 import { AdmissionCache } from './replica/admission.ts'
 import type { ReplicaLimits } from './replica/limits.ts'
 import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaInput, type SubmitResult } from './replica/replica.ts'
@@ -78,6 +92,8 @@ export interface NodeServiceOptions {
   readonly customerSigners?: ReadonlyMap<string, Signer>
   /** Peer inputs and submissions waiting at most; beyond, peer input is dropped and submissions refused. @default 20_000 */
   readonly inputQueueMax?: number
+  /** Bytes of transactions (peer batches and submissions) waiting at most; beyond, peer batches are dropped and submissions refused. @default 4 MiB */
+  readonly transactionQueueBytesMax?: number
   /** Submissions remembered for the finality latency histogram (the older half forgotten in bulk). @default 200_000 */
   readonly trackedSubmissionsMax?: number
   readonly replicaLimits?: Partial<ReplicaLimits>
@@ -132,8 +148,55 @@ export interface NodeHealth {
 
 type QueueItem =
   | { readonly kind: 'step'; readonly input: StepInput; readonly bounded: boolean }
-  | { readonly kind: 'submit'; readonly envelopes: readonly TransactionEnvelope[]; readonly resolve: (results: SubmitResult[]) => void }
+  | { readonly kind: 'submit'; readonly envelopes: readonly TransactionEnvelope[]; readonly resolve: (results: SubmitResult[]) => void; readonly bytes: number }
   | { readonly kind: 'pay'; readonly request: PaymentRequest; readonly resolve: (result: SubmitResult) => void; readonly reject: (error: unknown) => void }
+
+/** A FIFO with O(1) shift (an array and a head index, compacted now and then). */
+class Fifo<T> {
+  #items: Array<T | undefined> = []
+  #head = 0
+  get length(): number {
+    return this.#items.length - this.#head
+  }
+  push(item: T): void {
+    this.#items.push(item)
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const item = this.#items[this.#head]
+    this.#items[this.#head++] = undefined
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head)
+      this.#head = 0
+    }
+    return item
+  }
+  drain(): T[] {
+    const rest = this.#items.slice(this.#head) as T[]
+    this.#items = []
+    this.#head = 0
+    return rest
+  }
+}
+
+/** Bytes a transaction is counted for in the transaction lane (its signing bytes and signature). */
+function queuedBytesOf(envelopes: readonly TransactionEnvelope[]): number {
+  let bytes = 0
+  for (const envelope of envelopes) bytes += envelope.signingBytes.length + envelope.signature.length
+  return bytes
+}
+
+/** The transaction lane: transaction batches from peers, client submissions and payments. */
+function isTransactionInput(item: QueueItem): boolean {
+  return item.kind !== 'step' || item.input.kind === 'transactionBatch'
+}
+
+/** Bytes an item takes in the transaction lane's bound. */
+function transactionBytesOf(item: QueueItem): number {
+  if (item.kind === 'submit') return item.bytes
+  if (item.kind === 'pay') return 512
+  return item.input.kind === 'transactionBatch' ? item.input.bytes.length : 0
+}
 
 type StepInput = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
 
@@ -200,10 +263,15 @@ class ReplicaNodeService implements NodeService {
   readonly #peerByValidator = new Map<string, string>()
   readonly #throttle: LogThrottle
   readonly #consensusVerifier: SignatureVerifier
+  readonly #transactionVerifier: NativeVerifier
   readonly #admission: AdmissionCache
-  readonly #queue: QueueItem[] = []
-  #queueHead = 0
+  readonly #transactionQueueBytesMax: number
+  /** Consensus lane: peer consensus messages, timeouts, loaded blocks, start. */
+  readonly #urgent = new Fifo<QueueItem>()
+  /** Transaction lane: peer transaction batches, submissions, payments. */
+  readonly #transactionLane = new Fifo<QueueItem>()
   #boundedInQueue = 0
+  #transactionBytesQueued = 0
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
   /** Submission time by transaction id, for the finality latency histogram; -1 once observed. */
   readonly #submittedAt: BoundedCache<string, number>
@@ -234,6 +302,7 @@ class ReplicaNodeService implements NodeService {
     this.#onFatal = components.onFatal ?? (() => {})
     this.#makeTransport = components.createTransport ?? createTransport
     this.#inputQueueMax = options.inputQueueMax ?? 20_000
+    this.#transactionQueueBytesMax = options.transactionQueueBytesMax ?? 4 * 1024 * 1024
     this.#trackedMax = options.trackedSubmissionsMax ?? 200_000
     assert(this.#inputQueueMax >= 1 && this.#trackedMax >= 2, 'queue bounds are positive')
     this.#submittedAt = new BoundedCache(this.#trackedMax)
@@ -246,14 +315,18 @@ class ReplicaNodeService implements NodeService {
     }
     // Native Ed25519 behind the caches: each signature is verified once per process.
     this.#consensusVerifier = createCachingVerifier(createNativeVerifier())
-    this.#admission = new AdmissionCache({ chainId: this.chainId, verifier: createNativeVerifier() })
+    this.#transactionVerifier = createNativeVerifier()
+    this.#admission = new AdmissionCache({ chainId: this.chainId, verifier: this.#transactionVerifier })
+    // Transaction ids and block payload hashes on node:crypto: the same SHA-256, several times faster.
+    useTransactionIdHasher(nativeHashTagged)
+    usePayloadHasher(nativeHashTagged)
     this.#byzantine = options.byzantine === undefined ? undefined : [...new Set(options.byzantine.initial)]
     this.metrics = new NodeMetrics(options.validatorId, {
       transportCounters: () => this.#transport?.counters,
       peers: () => (this.#transport?.isRunning() === true ? this.#transport.peers().length : 0),
       mempoolTransactions: () => this.#replica?.mempoolSize ?? 0,
       round: () => this.#replica?.consensus.status().round ?? 0,
-      inputQueueLength: () => this.#queue.length - this.#queueHead
+      inputQueueLength: () => this.#urgent.length + this.#transactionLane.length
     })
     if (options.faultInjection !== undefined) {
       this.#faultLayer = new FaultLayer({
@@ -274,6 +347,15 @@ class ReplicaNodeService implements NodeService {
     const options = this.#options
     const consensusLimits = { ...nodeConsensusDefaults, ...options.consensusLimits }
     const limits = { ...defaultConsensusLimits, ...consensusLimits }
+    // Parse the genesis accounts' keys now rather than at each one's first payment under load.
+    const document = options.genesisDocument
+    const started = performance.now()
+    const preloaded = this.#transactionVerifier.preload(
+      (function* () {
+        for (const list of [document.customers, document.banks, document.centralBanks, document.fxProviders]) for (const entity of list) yield hexToBytes(entity.publicKey)
+      })()
+    )
+    this.#logger.debug({ keys: preloaded, ms: Math.round(performance.now() - started) }, 'account keys parsed')
     const store = await LevelStore.open({ path: options.dataDir, genesis: options.genesis, consensusLimits: limits })
     this.#store = store
     const recovered = store.recovered
@@ -345,13 +427,12 @@ class ReplicaNodeService implements NodeService {
     this.#timers.clear()
     // Finish what was queued: a commit half performed is not an option; a queued peer message is cheap.
     while (this.#pumping !== undefined) await this.#pumping
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const item = this.#queue[i]!
+    for (const item of [...this.#urgent.drain(), ...this.#transactionLane.drain()]) {
       if (item.kind === 'submit') item.resolve(item.envelopes.map((envelope) => ({ ok: false, id: envelope.id, code: 'NOT_RUNNING', message: 'the node is stopping' })))
       else if (item.kind === 'pay') item.reject(new NodeError('NOT_RUNNING', 'the node is stopping'))
     }
-    this.#queue.length = 0
-    this.#queueHead = 0
+    this.#boundedInQueue = 0
+    this.#transactionBytesQueued = 0
     await this.#transport?.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'transport stop failed'))
     await this.#store?.close().catch((error: unknown) => this.#storeLog.error({ err: error }, 'store close failed'))
     this.#state = 'stopped'
@@ -366,7 +447,12 @@ class ReplicaNodeService implements NodeService {
       this.metrics.reject('queue', 'QUEUE_FULL')
       return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#inputQueueMax} inputs waiting; try again shortly`))
     }
-    return new Promise((resolve) => this.#enqueue({ kind: 'submit', envelopes, resolve }))
+    const bytes = queuedBytesOf(envelopes)
+    if (this.#transactionBytesQueued > 0 && this.#transactionBytesQueued + bytes > this.#transactionQueueBytesMax) {
+      this.metrics.reject('queue', 'QUEUE_FULL')
+      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#transactionBytesQueued} bytes of transactions waiting for their checks; try again shortly`))
+    }
+    return new Promise((resolve) => this.#enqueue({ kind: 'submit', envelopes, resolve, bytes }))
   }
 
   pay(request: PaymentRequest): Promise<SubmitResult> {
@@ -390,7 +476,7 @@ class ReplicaNodeService implements NodeService {
       return
     }
     if (this.#state !== 'running') return
-    if (this.#boundedInQueue >= this.#inputQueueMax) {
+    if (this.#boundedInQueue >= this.#inputQueueMax || (topic !== 'consensus' && this.#transactionBytesQueued + bytes.length > this.#transactionQueueBytesMax)) {
       this.#rejected('queue', 'QUEUE_FULL', from)
       return
     }
@@ -400,22 +486,30 @@ class ReplicaNodeService implements NodeService {
 
   #enqueue(item: QueueItem): void {
     if (item.kind !== 'step' || item.bounded) this.#boundedInQueue++
-    this.#queue.push(item)
+    if (isTransactionInput(item)) {
+      this.#transactionBytesQueued += transactionBytesOf(item)
+      this.#transactionLane.push(item)
+    } else {
+      this.#urgent.push(item)
+    }
     if (this.#pumping === undefined) this.#pumping = this.#pump()
   }
 
   async #pump(): Promise<void> {
     try {
-      while (this.#queueHead < this.#queue.length) {
-        const item = this.#queue[this.#queueHead]!
-        this.#queue[this.#queueHead] = undefined as never
-        this.#queueHead++
-        if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-          this.#queue.splice(0, this.#queueHead)
-          this.#queueHead = 0
+      for (;;) {
+        let item = this.#urgent.shift()
+        const transactions = item === undefined
+        if (transactions) {
+          item = this.#transactionLane.shift()
+          if (item === undefined) break
+          this.#transactionBytesQueued -= transactionBytesOf(item)
         }
-        if (item.kind !== 'step' || item.bounded) this.#boundedInQueue--
-        await this.#process(item)
+        if (item!.kind !== 'step' || (item as { bounded: boolean }).bounded) this.#boundedInQueue--
+        await this.#process(item!)
+        // After transaction work, let the event loop read what arrived meanwhile (consensus
+        // messages go first); awaiting a settled promise alone would not leave the microtask queue.
+        if (transactions && this.#transactionLane.length > 0) await new Promise<void>((resolve) => setImmediate(resolve))
       }
     } catch (error) {
       // A store write failed: the node cannot know what is durable. Stop, as an assertion would.
@@ -507,6 +601,12 @@ class ReplicaNodeService implements NodeService {
   async #perform(actions: readonly ReplicaAction[]): Promise<void> {
     const store = this.#store!
     const transport = this.#transport!
+    // The replica has already dropped decided transactions from its mempool; until their block is
+    // written their receipts are not in the store, and a status query must not answer "unknown" in
+    // between, not even while an earlier action of this list (a WAL append) is being awaited.
+    for (const action of actions) {
+      if (action.kind === 'commit') for (const tx of action.committed.transactions) this.#committing.add(tx.id)
+    }
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!
       switch (action.kind) {
@@ -521,12 +621,9 @@ class ReplicaNodeService implements NodeService {
         }
         case 'commit': {
           const started = performance.now()
-          // The replica has already dropped these from its mempool; until the block is written
-          // their receipts are not in the store, and a status query must not answer "unknown".
-          this.#committing = new Set(action.committed.transactions.map((tx) => tx.id))
           this.#ledgerTipHash = action.committed.blockHash
           await store.commitBlock(action.committed)
-          this.#committing = undefined
+          for (const tx of action.committed.transactions) this.#committing.delete(tx.id)
           this.metrics.storeWriteSeconds.observe({ kind: 'block' }, (performance.now() - started) / 1000)
           this.#onCommitted(action.committed)
           break
@@ -600,8 +697,8 @@ class ReplicaNodeService implements NodeService {
   #lastBlockTimeMs: number | undefined
   /** The hash of the block the replica's ledger is at (the store's tip may lag it by one write). */
   #ledgerTipHash: Uint8Array = new Uint8Array(32)
-  /** Ids of the block being written (see `commit` in #perform). */
-  #committing: Set<string> | undefined
+  /** Ids of decided blocks not written yet (see `commit` in #perform). */
+  readonly #committing = new Set<string>()
 
   #rejected(edge: RejectionEdge, reason: string, from: string): void {
     this.metrics.reject(edge, reason)
@@ -611,7 +708,7 @@ class ReplicaNodeService implements NodeService {
   // Queries.
 
   async transactionStatus(id: string): Promise<TransactionStatus> {
-    if (this.#replica?.hasPending(id) === true || this.#committing?.has(id) === true) return { status: 'pending' }
+    if (this.#replica?.hasPending(id) === true || this.#committing.has(id)) return { status: 'pending' }
     const receipt = await this.#store?.loadReceipt(id)
     if (receipt !== undefined) return { status: 'final', receipt }
     return { status: 'unknown' }
@@ -673,7 +770,7 @@ class ReplicaNodeService implements NodeService {
       peers: this.#transport?.isRunning() === true ? this.#transport.peers().length : 0,
       validators: this.#options.validators.length,
       mempoolTransactions: replica?.mempoolSize ?? 0,
-      inputQueueInputs: this.#queue.length - this.#queueHead,
+      inputQueueInputs: this.#urgent.length + this.#transactionLane.length,
       lastBlockAgeSeconds: ledger === undefined ? 0 : Math.max(0, this.#now() - ledger.timeMs) / 1000
     }
   }
