@@ -16,9 +16,12 @@ import { integerOption } from './options.ts'
 const usage = `usage: corridor cluster <command> [options]
 
 commands:
-  up --dir DIR [--banks N] [--customers N] [--log-level L] [--timeout S] [--fault-injection]
+  up --dir DIR [--banks N] [--base-port P] [--http-base-port P] [--customers N] [--log-level L]
+     [--timeout S] [--fault-injection]
         create a network of N banks under DIR (default 4; keys, genesis, node configs) and start a
         node process per bank, or start again the stopped nodes of the cluster already in DIR;
+        libp2p on 127.0.0.1 ports P+i (default: a free range), the HTTP APIs on the HTTP base
+        port + i (default: --base-port + N, or a free range);
         returns when every node is connected to the others and finalizing blocks, and prints
         each bank's API address. --fault-injection starts the nodes with the testing-only fault
         layer and admin endpoints (token in DIR/admin.token; docs/operations.md, section 8).
@@ -27,14 +30,16 @@ commands:
         unless --purge removes DIR.
   status --dir DIR
         each node: running or not, pid, height, peers, API address.
-  run <scenario> [--out DIR] [--speed X] [--seed N] [--log-level L] [--keep]
+  run <scenario> [--out DIR] [--speed X] [--seed N] [--log-level L] [--keep] [--hosts local]
         run a scenario file (the format of 'corridor sim run') against real node processes: the
         scenario's banks as nodes (genesis from the scenario, in DIR/cluster), its workload
         submitted in real time (compressed X times by --speed), its faults injected for real
         (docs/faults.md), the invariants read through every node's API about once a second and
         at the end. Writes summary.json, transfers.csv, events.jsonl and report.html in DIR
         (default out/<scenario>-cluster). Exit 1 on a violated invariant or a failed expectation.
-        --keep leaves the nodes running.
+        --keep leaves the nodes running. --hosts local (the only one): every node on loopback,
+        the scenario's latency laid on by each node's fault layer; --hosts netns (a network
+        namespace per bank with netem) is not available (docs/faults.md).
 `
 
 function usageError(command: string, message: string): number {
@@ -56,6 +61,8 @@ async function up(args: string[]): Promise<number> {
     options: {
       dir: { type: 'string' },
       banks: { type: 'string' },
+      'base-port': { type: 'string' },
+      'http-base-port': { type: 'string' },
       customers: { type: 'string' },
       'log-level': { type: 'string' },
       timeout: { type: 'string' },
@@ -66,7 +73,11 @@ async function up(args: string[]): Promise<number> {
   const banks = integerOption(values.banks, 'banks', 1, 64)
   const customers = integerOption(values.customers, 'customers', 1, 10_000)
   const timeout = integerOption(values.timeout, 'timeout', 1, 3_600)
-  for (const problem of [banks, customers, timeout]) if (typeof problem === 'string') return usageError('up', problem)
+  const basePort = integerOption(values['base-port'], 'base-port', 1_024, 65_535)
+  const httpBasePort = integerOption(values['http-base-port'], 'http-base-port', 1_024, 65_535)
+  for (const problem of [banks, customers, timeout, basePort, httpBasePort]) if (typeof problem === 'string') return usageError('up', problem)
+  const portProblem = portRangeProblem((banks as number | undefined) ?? 4, basePort as number | undefined, httpBasePort as number | undefined)
+  if (portProblem !== undefined) return usageError('up', portProblem)
   const logLevel = values['log-level']
   if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('up', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)
   try {
@@ -75,6 +86,9 @@ async function up(args: string[]): Promise<number> {
       cluster = LocalCluster.open(values.dir)
       if (typeof banks === 'number' && banks !== cluster.nodes.length) {
         return usageError('up', `${resolve(values.dir)} holds a cluster of ${cluster.nodes.length} banks, not ${banks}; omit --banks to start it again, or choose another --dir`)
+      }
+      if (basePort !== undefined || httpBasePort !== undefined) {
+        return usageError('up', `${resolve(values.dir)} holds a cluster whose ports are in its node configs; omit --base-port and --http-base-port to start it again, or choose another --dir`)
       }
       const running = cluster.running()
       if (running.length === cluster.nodes.length) {
@@ -87,6 +101,8 @@ async function up(args: string[]): Promise<number> {
         dir: values.dir,
         banks: (banks as number | undefined) ?? 4,
         ...(customers === undefined ? {} : { customersPerBank: customers as number }),
+        ...(basePort === undefined ? {} : { basePort: basePort as number, httpBasePort: (httpBasePort as number | undefined) ?? (basePort as number) + ((banks as number | undefined) ?? 4) }),
+        ...(basePort === undefined && httpBasePort !== undefined ? { httpBasePort: httpBasePort as number } : {}),
         ...(logLevel === undefined ? {} : { logLevel }),
         faultInjection: values['fault-injection'] ?? false
       })
@@ -102,6 +118,15 @@ async function up(args: string[]): Promise<number> {
   } catch (error) {
     return reportClusterError('up', error)
   }
+}
+
+/** Ports given on the command line: within 1,024-65,535 for every bank, the two ranges apart. */
+export function portRangeProblem(banks: number, basePort: number | undefined, httpBasePort: number | undefined): string | undefined {
+  if (basePort !== undefined && basePort + banks - 1 > 65_535) return `--base-port ${basePort} leaves no room for ${banks} banks (ports ${basePort} to ${basePort + banks - 1})`
+  const http = httpBasePort ?? (basePort === undefined ? undefined : basePort + banks)
+  if (http !== undefined && http + banks - 1 > 65_535) return `--http-base-port ${http} leaves no room for ${banks} banks (ports ${http} to ${http + banks - 1})`
+  if (basePort !== undefined && http !== undefined && Math.abs(http - basePort) < banks) return `--base-port ${basePort} and --http-base-port ${http} overlap for ${banks} banks (each range needs ${banks} ports)`
+  return undefined
 }
 
 async function down(args: string[]): Promise<number> {
@@ -148,7 +173,7 @@ async function run(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { out: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'log-level': { type: 'string' }, keep: { type: 'boolean' } }
+      options: { out: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'log-level': { type: 'string' }, keep: { type: 'boolean' }, hosts: { type: 'string' } }
     })
   } catch (error) {
     return usageError('run', (error as Error).message)
@@ -159,6 +184,11 @@ async function run(args: string[]): Promise<number> {
   if (!(Number.isFinite(speed) && speed > 0 && speed <= 100)) return usageError('run', `--speed must be a number above 0 and at most 100, got ${values.speed}`)
   const seed = integerOption(values.seed, 'seed', 0, 2 ** 32 - 1)
   if (typeof seed === 'string') return usageError('run', seed)
+  const hosts = values.hosts ?? 'local'
+  if (hosts === 'netns') {
+    return usageError('run', "--hosts netns is not available: it needs root privileges (ip netns add, veth pairs, tc netem) and is not built; --hosts local lays the scenario's latency table on each node's fault layer instead (docs/faults.md)")
+  }
+  if (hosts !== 'local') return usageError('run', `--hosts must be local (netns is not available), got ${hosts}`)
   const logLevel = values['log-level']
   if (logLevel !== undefined && !(logLevels as readonly string[]).includes(logLevel)) return usageError('run', `--log-level must be one of ${logLevels.join(', ')}, got ${logLevel}`)
   const { runClusterScenario } = await import('../cluster/run.ts')

@@ -15,7 +15,7 @@ const groups: Record<string, { summary: string; load: () => Promise<CommandGroup
   consensus: { summary: 'the BFT engine: fuzz', load: async () => (await import('./consensusCommands.ts')).consensusCommands },
   node: { summary: 'a bank validator node: keygen, start', load: async () => (await import('./nodeCommands.ts')).nodeCommands },
   network: { summary: 'network set-up: init (keys, genesis, node configs)', load: async () => (await import('./networkCommands.ts')).networkCommands },
-  cluster: { summary: 'a local network of node processes: up, down, status', load: async () => (await import('./clusterCommands.ts')).clusterCommands }
+  cluster: { summary: 'a local network of node processes: up, down, status, run', load: async () => (await import('./clusterCommands.ts')).clusterCommands }
 }
 
 export function usage(): string {

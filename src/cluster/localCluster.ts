@@ -60,6 +60,11 @@ export class LocalCluster {
   readonly dir: string
   readonly nodes: readonly ClusterNode[]
   readonly faultInjection: boolean
+  /**
+   * Node.js options for the node processes started from now on (not saved in cluster.json): for
+   * example `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']` to profile them (bench/clusterNode.ts).
+   */
+  nodeExecArgv: readonly string[] = []
   readonly #children = new Map<string, ChildProcess>()
 
   private constructor(dir: string, manifest: Manifest) {
@@ -144,7 +149,7 @@ export class LocalCluster {
     args.push(...extraArgs)
     const log = openSync(this.logPath(bank), 'a')
     try {
-      const child = spawn(process.execPath, args, { cwd: projectRoot, detached: true, stdio: ['ignore', log, log] })
+      const child = spawn(process.execPath, [...this.nodeExecArgv, ...args], { cwd: projectRoot, detached: true, stdio: ['ignore', log, log] })
       child.unref()
       this.#children.set(bank, child)
       node.pid = child.pid

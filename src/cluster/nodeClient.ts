@@ -89,7 +89,9 @@ export class NodeClient {
 
 /**
  * Polls `probe` until it returns a value (not undefined), every `intervalMs`, for at most
- * `timeoutMs`; the error says what was awaited and the probe's last error.
+ * `timeoutMs`; the error says what was awaited and the probe's last error. A probe error is
+ * retried (the node may not answer yet), except a ClusterError NODE_EXITED: a process that is gone
+ * will not come back by waiting, so that ends the wait at once.
  */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -99,6 +101,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe()
       if (value !== undefined) return value
     } catch (error) {
+      if (error instanceof ClusterError && error.code === 'NODE_EXITED') throw error
       lastError = error
     }
     if (Date.now() > deadline) {
