@@ -78,6 +78,17 @@ export class NodeError extends CorridorError<NodeErrorCode> {
  */
 export const nodeConsensusDefaults: Partial<ConsensusLimits> = { emptyBlockIntervalMs: 1000 }
 
+/**
+ * What a real node changes from the replica's defaults (which keep the simulator's traces): newly
+ * admitted transactions are gossiped every 50 ms rather than 10. A gossip message costs its
+ * receivers far more than a transaction in it (gossipsub signs and checks each message with
+ * Ed25519, Noise and Yamux frame it, and each receiver forwards it to its mesh peers), and with
+ * clients submitting in batches every few ms, a 10 ms flush sent nearly one message per
+ * submission. At 50 ms the messages are several times fewer and larger; finality grows by at
+ * most 40 ms of the 50.
+ */
+export const nodeReplicaDefaults: Partial<ReplicaLimits> = { gossipFlushMs: 50 }
+
 export interface NodeServiceOptions {
   readonly validatorId: string
   readonly secretKey: Uint8Array
@@ -374,7 +385,7 @@ class ReplicaNodeService implements NodeService {
       ledger: recovered.ledger,
       tip: recovered.tip,
       wal: recovered.wal as WalRecord[],
-      ...(options.replicaLimits === undefined ? {} : { limits: options.replicaLimits }),
+      limits: { ...nodeReplicaDefaults, ...options.replicaLimits },
       consensusLimits,
       ...(this.#byzantine === undefined || this.#byzantine.length === 0 ? {} : { byzantine: this.#byzantineHooks(this.#byzantine) })
     })
