@@ -59,6 +59,8 @@ export class FaultDriver {
   readonly #log: (line: string) => void
   /** Errors from background work (a restarted node that never answered), reported at the end. */
   readonly errors: string[] = []
+  /** Called once a restarted node answers and has its faults back (the run resubmits what it may have lost). */
+  onRestored: (bank: string) => void = () => undefined
 
   constructor(cluster: LocalCluster, scenario: Scenario, log: (line: string) => void) {
     this.#cluster = cluster
@@ -183,6 +185,7 @@ export class FaultDriver {
       await this.#writeNode(bank)
       if (this.#byzantine.has(bank)) await this.#writeByzantine(bank)
       this.#log(`${bank} restarted and answering`)
+      this.onRestored(bank)
     } catch (error) {
       this.errors.push(`${bank}: ${(error as Error).message}`)
     }

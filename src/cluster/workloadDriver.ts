@@ -4,7 +4,10 @@
  * real Ed25519, submitted in real time compressed by `speed`: every tick, what is due goes to the
  * payer's bank node as one POST /v1/transactions/batch per bank. While a bank's node is down or
  * paused its submissions wait and are retried every 500 ms of scenario time, as the simulator's
- * clients retry.
+ * clients retry. A node killed right after accepting a transaction may not have gossiped it yet
+ * (it is lost with the process's memory), so once a crashed node is back, what it accepted and
+ * has not been seen final is submitted to it again, as a bank's client would on finding its
+ * payment unknown: a transaction id is idempotent (DUPLICATE, or a stale nonce once committed).
  */
 import { bytesToHex } from '../protocol/bytes.ts'
 import { encodeTransaction } from '../protocol/envelope.ts'
@@ -65,6 +68,8 @@ export class WorkloadDriver {
   readonly lags: number[] = []
   pendingCount = 0
   finalCount = 0
+  /** Transfers submitted again after their node restarted. */
+  resubmitted = 0
 
   constructor(scenario: Scenario, world: World, fx: FxTable, hooks: DriverHooks) {
     this.#hooks = hooks
@@ -161,6 +166,24 @@ export class WorkloadDriver {
         })
       this.#requests.add(request)
     }
+  }
+
+  /** Queues again every transfer the bank's node accepted and that is not final yet (after the node restarted). */
+  resubmitPending(bank: string): number {
+    const now = this.#hooks.now()
+    const again = [...this.transfers.values()].filter((transfer) => transfer.via === bank && transfer.accepted && transfer.status === 'pending')
+    if (again.length === 0) return 0
+    for (const transfer of again) {
+      transfer.accepted = false
+      transfer.nextTryMs = now
+    }
+    let list = this.#waiting.get(bank)
+    if (list === undefined) this.#waiting.set(bank, (list = []))
+    // Before anything newer of the same signers (nonce order), after nothing: they are older than all waiting.
+    list.unshift(...again.sort((a, b) => a.arrivalMs - b.arrivalMs))
+    this.resubmitted += again.length
+    this.#hooks.event({ t: Math.round(now), kind: 'resubmit', via: bank, count: again.length })
+    return again.length
   }
 
   #retry(bank: string, batch: Transfer[]): void {
