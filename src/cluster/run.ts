@@ -60,6 +60,9 @@ const progressEveryMs = 5_000
 const blocksPageMax = 100
 /** As the simulator: a transfer submitted after the faults healed must be final within this. */
 const healedFinalityMs = 5_000
+/** How long the run waits past its end for restarted nodes to answer, and then runs on after the last one does. */
+const restartWaitMs = 60_000
+const livenessWindowMs = 8_000
 /** After the run, at most this long (wall ms) for the transfers the nodes accepted to become final. */
 const pendingWaitMs = 20_000
 
@@ -118,7 +121,17 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     const event = (record: Record<string, unknown>): void => events.write(record)
 
     const driver = new WorkloadDriver(scenario, world, genesis.fx, { now, available: up, client: (bank) => clients.get(bank)!, event })
+    // A restart ends its fault only once the new process answers, which on a loaded machine can
+    // be seconds after the scenario's time: liveness is judged from then (the simulator's restart
+    // is instantaneous), and the run goes on long enough after it to judge.
+    let restartsPending = 0
+    let restoredAtMs = 0
+    let allStepsApplied = false
+    let heightAtFaultsOver: number | undefined
     faults.onRestored = (bank) => {
+      restartsPending = Math.max(0, restartsPending - 1)
+      restoredAtMs = Math.max(restoredAtMs, now())
+      if (allStepsApplied) heightAtFaultsOver = topHeight
       const count = driver.resubmitPending(bank)
       if (count > 0) progress(`  ${bank}: ${count} accepted transfer${count === 1 ? '' : 's'} not yet final submitted again (a killed node may not have gossiped them)`)
     }
@@ -210,13 +223,19 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     let faultCount = 0
     const lastFaultEndMs = steps.reduce((last, step) => Math.max(last, step.atMs), 0)
     const unending = scenario.faults.find((fault) => ('partition' in fault || 'delay' in fault || 'drop' in fault || 'duplicate' in fault) && fault.until === undefined && !scenario.faults.some((other) => 'heal' in other && other.at >= fault.at))
-    let heightAtFaultsOver: number | undefined
     let lastProgress = performance.now()
     let lastSample = 0
-    while (now() < endMs) {
+    const runOn = (): boolean => {
+      const t = now()
+      if (t < endMs) return true
+      if (restartsPending > 0) return t < endMs + restartWaitMs
+      return restoredAtMs > 0 && t < restoredAtMs + livenessWindowMs
+    }
+    while (runOn()) {
       const t = now()
       while (stepIndex < steps.length && steps[stepIndex]!.atMs <= t) {
         const step = steps[stepIndex++]!
+        if (step.label.startsWith('restart')) restartsPending++
         faultCount++
         faultMarks.push({ atMs: step.atMs, label: step.label })
         event({ t: Math.round(t), kind: 'fault', fault: step.label })
@@ -224,7 +243,12 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
         faultChain = faultChain.then(step.apply).catch((error: unknown) => {
           faults.errors.push(`${step.label}: ${(error as Error).message}`)
         })
-        if (stepIndex === steps.length) faultChain = faultChain.then(() => void (heightAtFaultsOver = topHeight))
+        if (stepIndex === steps.length) {
+          faultChain = faultChain.then(() => {
+            allStepsApplied = true
+            heightAtFaultsOver = topHeight
+          })
+        }
       }
       driver.tick()
       if (t - lastSample >= 1_000) {
@@ -244,7 +268,8 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     heightAtFaultsOver ??= topHeight
 
     // The end: every node that is up must catch up, hold the same state, and every receipt is read.
-    const atEnd = endMs
+    const atEnd = Math.max(endMs, Math.round(now()))
+    const healedAtMs = Math.max(lastFaultEndMs, Math.round(restoredAtMs))
     const live = banks.filter(up)
     const liveness = enabled.has('liveness') && unending === undefined && lastFaultEndMs < scenario.duration
     if (unending !== undefined) notes.push(`liveness not judged: a ${Object.keys(unending).find((key) => key !== 'at' && key !== 'until')} fault at ${'at' in unending ? unending.at : 0} ms never ends`)
@@ -263,7 +288,7 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     )
     if (liveness) {
       for (const bank of behind) invariants.report({ invariant: 'liveness', atMs: atEnd, node: bank, height: heights.get(bank) ?? 0, message: `${bank} did not reach height ${target} within 15 s after the run, after faults healed` })
-      if (target <= heightAtFaultsOver) invariants.report({ invariant: 'liveness', atMs: atEnd, message: `no block finalized since the faults healed at ${lastFaultEndMs} ms (height ${target})` })
+      if (target <= heightAtFaultsOver) invariants.report({ invariant: 'liveness', atMs: atEnd, message: `no block finalized since the faults healed at ${healedAtMs} ms (height ${target})` })
     }
     await Promise.all(live.map((bank) => checkNode(bank, 1_000)))
     // A loaded machine (two cores shared by every node, the driver and the tests) makes finality
@@ -285,12 +310,12 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
       let stuck = 0
       let first: { id: string; via: string; submitMs: number } | undefined
       for (const transfer of driver.transfers.values()) {
-        if (transfer.status !== 'pending' || transfer.submitMs < lastFaultEndMs || transfer.submitMs > atEnd - healedFinalityMs || !live.includes(transfer.via)) continue
+        if (transfer.status !== 'pending' || transfer.submitMs < healedAtMs || transfer.submitMs > atEnd - healedFinalityMs || !live.includes(transfer.via)) continue
         stuck++
         first ??= { id: transfer.id, via: transfer.via, submitMs: transfer.submitMs }
       }
       if (first !== undefined) {
-        invariants.report({ invariant: 'liveness', atMs: atEnd, node: first.via, message: `${stuck} transfer${stuck === 1 ? '' : 's'} submitted after the faults healed at ${lastFaultEndMs} ms never became final (the first, ${first.id.slice(0, 12)}, submitted to ${first.via} at ${Math.round(first.submitMs)} ms)` })
+        invariants.report({ invariant: 'liveness', atMs: atEnd, node: first.via, message: `${stuck} transfer${stuck === 1 ? '' : 's'} submitted after the faults healed at ${healedAtMs} ms never became final (the first, ${first.id.slice(0, 12)}, submitted to ${first.via} at ${Math.round(first.submitMs)} ms)` })
       }
     }
     // Convergence: read every node's summary together until they land on one height.
