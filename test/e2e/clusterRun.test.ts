@@ -1,9 +1,12 @@
 /**
  * `corridor cluster run` against real node processes, compared with `corridor sim run` of the
- * same scenario file: the crash-and-restart and the partition-and-heal scenarios (shortened
- * copies in test/e2e/fixtures, same banks, population, workload and fault sequence) must keep
- * every invariant on both backends, generate the same transfers, and, since every payment is
- * funded and within policy, settle every one of them with the same amount received on both.
+ * same scenario file: the crash-and-restart, the partition-and-heal and the Byzantine
+ * (equivocate, invalid signatures, censor) scenarios (shortened copies in test/e2e/fixtures, same
+ * banks, population, workload and fault sequence) must keep every invariant on both backends,
+ * generate the same transfers, and settle or reject every one of them with the same amount
+ * received on both: every payment is within policy, and the few refused for funds are refused
+ * whatever the order (their payers only pay, so their own nonce order decides). Where the
+ * simulator records evidence (equivocation), the cluster must record some too.
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -30,6 +33,7 @@ interface Summary {
   transfers: { submitted: number; settled: number; pending: number }
   invariants: { ok: boolean; checked: string[]; violations: unknown[] }
   submission?: { offeredTps: number; achievedTps: number }
+  evidence: number
   wallMs: number
 }
 
@@ -43,7 +47,11 @@ function outcomes(dir: string): Map<string, string> {
   return new Map(rows.map((row) => row.split(',')).map((cells) => [cells[id]!, `${cells[status]} ${cells[received]}`]))
 }
 
-const scenarios = ['crash-restart-short.yaml', 'partition-heal-short.yaml']
+const scenarios = ['crash-restart-short.yaml', 'partition-heal-short.yaml', 'byzantine-equivocate-short.yaml']
+
+// Three real runs (each up to 2 minutes) and three simulations, one after another: more than the
+// runner's default 300 s per file.
+t.setTimeout(scenarios.length * 280_000)
 
 for (const file of scenarios) {
   t.test(`cluster run and sim run of ${file} agree`, { timeout: 280_000 }, async (t) => {
@@ -75,6 +83,8 @@ for (const file of scenarios) {
     // The same workload, and every payment funded and within policy: every one settles, with the same amount received.
     t.equal(clusterSummary.transfers.submitted, simSummary.transfers.submitted, 'same transfers generated')
     t.equal(clusterSummary.transfers.pending, 0, 'nothing left pending on the cluster')
+    // Equivocation leaves evidence on both (the counts differ: real timing, other rounds).
+    if (simSummary.evidence > 0) t.ok(clusterSummary.evidence > 0, `evidence on both backends (sim ${simSummary.evidence}, cluster ${clusterSummary.evidence})`)
     const clusterOutcomes = outcomes(join(dir, 'cluster-out'))
     const simOutcomes = outcomes(join(dir, 'sim-out'))
     t.same([...clusterOutcomes.keys()].sort(), [...simOutcomes.keys()].sort(), 'same transaction ids')
