@@ -165,6 +165,8 @@ async function start(args: string[]): Promise<number> {
       dataDir: config.dataDir,
       listen: config.listen,
       customerSigners: config.customerSigners,
+      // The network file's consensus settings, over the node's defaults (the service merges them).
+      ...(Object.keys(config.consensusLimits).length === 0 ? {} : { consensusLimits: config.consensusLimits }),
       ...(parsed.faultInjection === undefined ? {} : { faultInjection: parsed.faultInjection.seed === undefined ? {} : { seed: parsed.faultInjection.seed } }),
       ...(parsed.byzantine === undefined ? {} : { byzantine: parsed.byzantine })
     },

@@ -52,6 +52,8 @@ export interface CreateClusterOptions {
   readonly httpBasePort?: number
   /** A genesis built elsewhere, with the banks' validator keys (see initNetwork's `prebuilt`). */
   readonly genesis?: NetworkInitOptions['prebuilt']
+  /** Network-wide consensus settings for network.json (see initNetwork's `consensus`). */
+  readonly consensus?: NetworkInitOptions['consensus']
 }
 
 export type StopOutcome = 'stopped' | 'killed' | 'not-running'
@@ -91,7 +93,8 @@ export class LocalCluster {
       basePort,
       httpBasePort,
       logLevel: options.logLevel ?? 'info',
-      ...(options.genesis === undefined ? {} : { prebuilt: options.genesis })
+      ...(options.genesis === undefined ? {} : { prebuilt: options.genesis }),
+      ...(options.consensus === undefined ? {} : { consensus: options.consensus })
     })
     const faultInjection = options.faultInjection ?? false
     if (faultInjection) writeFileSync(join(dir, 'admin.token'), randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' })

@@ -12,6 +12,7 @@ import { deriveSecretKey } from '../ledger/testing/keys.ts'
 import { buildWorld, scenarioKeySeed, type World } from '../sim/world.ts'
 import type { LoadedScenario } from '../sim/scenario/load.ts'
 import type { Scenario } from '../sim/scenario/schema.ts'
+import type { NetworkConsensus } from '../node/config.ts'
 import { LocalCluster } from './localCluster.ts'
 
 export interface ScenarioNetwork {
@@ -29,6 +30,25 @@ export function clusterScenario(scenario: Scenario): Scenario {
   return scenario.crypto === 'real' ? scenario : { ...scenario, crypto: 'real' }
 }
 
+/**
+ * The scenario's `consensus.*` settings as network.json's `consensus` (milliseconds, as the
+ * simulator maps them: the base timeouts; the deltas stay the engine's). Only what the scenario
+ * sets: the rest is the node's defaults, which differ from the simulator's in one place (a real
+ * node waits up to 1 s for transactions before an empty block, the simulator 0 unless the
+ * scenario says). `blockTransactionsMax` is a replica limit the network file does not carry.
+ */
+export function scenarioConsensus(scenario: Scenario): NetworkConsensus {
+  const c = scenario.consensus
+  const ms = (value: number): number => Math.round(value)
+  return {
+    ...(c.timeoutPropose === undefined ? {} : { timeoutProposeBaseMs: Math.max(1, ms(c.timeoutPropose)) }),
+    ...(c.timeoutPrevote === undefined ? {} : { timeoutPrevoteBaseMs: Math.max(1, ms(c.timeoutPrevote)) }),
+    ...(c.timeoutPrecommit === undefined ? {} : { timeoutPrecommitBaseMs: Math.max(1, ms(c.timeoutPrecommit)) }),
+    ...(c.timeoutCommit === undefined ? {} : { timeoutCommitMs: ms(c.timeoutCommit) }),
+    ...(c.emptyBlockInterval === undefined ? {} : { emptyBlockIntervalMs: ms(c.emptyBlockInterval) })
+  }
+}
+
 export async function createScenarioNetwork(loaded: LoadedScenario, dir: string, logLevel = 'warn'): Promise<ScenarioNetwork> {
   const scenario = clusterScenario(loaded.scenario)
   const world = buildWorld(scenario, loaded.policies, loaded.policyDocuments)
@@ -40,7 +60,8 @@ export async function createScenarioNetwork(loaded: LoadedScenario, dir: string,
     banks: scenario.banks.map((bank) => ({ id: bank.id, jurisdiction: bank.jurisdiction, currencies: [...bank.currencies] })),
     logLevel,
     faultInjection: true,
-    genesis: { document: world.document as GenesisDocumentInput, validatorSecretKeys }
+    genesis: { document: world.document as GenesisDocumentInput, validatorSecretKeys },
+    consensus: scenarioConsensus(scenario)
   })
   return { scenario, world, genesis, cluster }
 }

@@ -19,6 +19,7 @@ import { standardBanks } from '../ledger/testing/network.ts'
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts'
 import { keyPairFromSecret } from '../protocol/keys.ts'
 import { CorridorError } from '../protocol/errors.ts'
+import type { NetworkConsensus } from '../node/config.ts'
 
 export interface BankSpec {
   readonly id: string
@@ -54,6 +55,14 @@ export interface NetworkInitOptions {
     /** Bank id -> its secret key as 64 hex digits (the key of its genesis validator entry). */
     readonly validatorSecretKeys: Readonly<Record<string, string>>
   }
+  /** Network-wide consensus settings written as network.json's `consensus` (src/node/config.ts). @default none: the node's defaults */
+  readonly consensus?: NetworkConsensus
+}
+
+/** network.json: the genesis path, the validators and, when given, the consensus settings. */
+function writeNetworkFile(dir: string, options: NetworkInitOptions, validators: ReadonlyArray<{ id: string; address: string; api: string }>): void {
+  const consensus = options.consensus !== undefined && Object.keys(options.consensus).length > 0 ? { consensus: options.consensus } : {}
+  writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators, ...consensus }, null, 2) + '\n')
 }
 
 /** Writes a network directory. Returns each node config path with its API address. Throws CorridorError. */
@@ -114,7 +123,7 @@ export function initNetwork(options: NetworkInitOptions): Array<{ bank: string; 
     address: `/ip4/127.0.0.1/tcp/${options.basePort + index}`,
     api: `http://127.0.0.1:${options.httpBasePort + index}`
   }))
-  writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators }, null, 2) + '\n')
+  writeNetworkFile(dir, options, validators)
   return writeNodeConfigs(dir, options, validators, (bank) => bankKeys.get(bank)!, (bank) => ({ keys: customerKeys.get(bank)! }))
 }
 
@@ -166,7 +175,7 @@ function writePrebuiltNetwork(dir: string, options: NetworkInitOptions, prebuilt
     address: `/ip4/127.0.0.1/tcp/${options.basePort + index}`,
     api: `http://127.0.0.1:${options.httpBasePort + index}`
   }))
-  writeFileSync(join(dir, 'network.json'), JSON.stringify({ genesis: 'genesis.json', validators }, null, 2) + '\n')
+  writeNetworkFile(dir, options, validators)
   return writeNodeConfigs(dir, options, validators, (bank) => keys.get(bank)!, undefined)
 }
 

@@ -7,6 +7,9 @@
  *   genesis: genesis.json                       path, relative to this file
  *   validators:                                 one per bank of the genesis
  *     - { id: icbc, address: /ip4/127.0.0.1/tcp/7001, api: http://127.0.0.1:8001 }
+ *   consensus:                                  optional, network-wide (every validator must run
+ *     timeoutProposeBaseMs: 1000                the same timeouts); integers in ms, each optional,
+ *     timeoutCommitMs: 0                        merged over the node's defaults (networkConsensusFields)
  *
  * node file (one per bank):
  *   network: ../network.json                    path, relative to this file
@@ -36,6 +39,7 @@ import { isValidId } from '../protocol/ids.ts'
 import { keyPairFromSecret, secretKeyBytesLength, type Signer } from '../protocol/keys.ts'
 import { createNativeSigner } from '../platform/ed25519Native.ts'
 import { nativeSha256 } from './store/index.ts'
+import { defaultConsensusLimits, type ConsensusLimits } from '../consensus/limits.ts'
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof logLevels)[number]
@@ -54,11 +58,42 @@ const tcpMultiaddr = z.string().refine(
 )
 const port = z.number().int().min(0).max(65535)
 
+/**
+ * The consensus settings a network file may set (src/consensus/limits.ts names, milliseconds).
+ * Base timeouts are at least 1 ms, the rest may be 0; none beyond the engine's timeoutMaxMs.
+ */
+export const networkConsensusFields = [
+  'timeoutProposeBaseMs',
+  'timeoutProposeDeltaMs',
+  'timeoutPrevoteBaseMs',
+  'timeoutPrevoteDeltaMs',
+  'timeoutPrecommitBaseMs',
+  'timeoutPrecommitDeltaMs',
+  'timeoutCommitMs',
+  'emptyBlockIntervalMs'
+] as const satisfies ReadonlyArray<keyof ConsensusLimits>
+export type NetworkConsensus = Partial<Pick<ConsensusLimits, (typeof networkConsensusFields)[number]>>
+
+const milliseconds = (minimum: number): z.ZodNumber =>
+  z
+    .number({ message: 'expected a number of milliseconds' })
+    .int('expected a whole number of milliseconds')
+    .min(minimum, `expected at least ${minimum} ms`)
+    .max(defaultConsensusLimits.timeoutMaxMs, `expected at most ${defaultConsensusLimits.timeoutMaxMs} ms (the engine's timeoutMaxMs)`)
+
+export const networkConsensusSchema = z.strictObject(
+  Object.fromEntries(networkConsensusFields.map((field) => [field, milliseconds(field.endsWith('BaseMs') ? 1 : 0).optional()])) as Record<
+    (typeof networkConsensusFields)[number],
+    z.ZodOptional<z.ZodNumber>
+  >
+)
+
 export const networkFileSchema = z.strictObject({
   genesis: z.string().min(1),
   validators: z
     .array(z.strictObject({ id, address: tcpMultiaddr, api: z.string().url().optional() }))
-    .min(1, 'expected at least one validator')
+    .min(1, 'expected at least one validator'),
+  consensus: networkConsensusSchema.optional()
 })
 
 export const nodeFileSchema = z.strictObject({
@@ -98,6 +133,8 @@ export interface NodeConfig {
   readonly logLevel: LogLevel
   /** Customers this bank signs payments for (`POST /v1/payments`), by id. */
   readonly customerSigners: ReadonlyMap<string, Signer>
+  /** The network file's `consensus` settings (only those it sets; the node's defaults fill the rest). */
+  readonly consensusLimits: NetworkConsensus
 }
 
 /** Reads a key file, refusing one that others can read. Throws ConfigError. */
@@ -181,6 +218,7 @@ export function loadNodeConfig(path: string): NodeConfig {
     listen: node.listen,
     http: node.http,
     logLevel: node.logLevel,
-    customerSigners
+    customerSigners,
+    consensusLimits: Object.fromEntries(Object.entries(network.consensus ?? {}).filter(([, value]) => value !== undefined)) as NetworkConsensus
   }
 }
