@@ -223,6 +223,9 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     let faultCount = 0
     const lastFaultEndMs = steps.reduce((last, step) => Math.max(last, step.atMs), 0)
     const unending = scenario.faults.find((fault) => ('partition' in fault || 'delay' in fault || 'drop' in fault || 'duplicate' in fault) && fault.until === undefined && !scenario.faults.some((other) => 'heal' in other && other.at >= fault.at))
+    // A scenario without faults: "since the faults healed" means since the workload started (the
+    // end-of-run fallback below would take the height at the end, which no later block can pass).
+    if (steps.length === 0) heightAtFaultsOver = topHeight
     let lastProgress = performance.now()
     let lastSample = 0
     const runOn = (): boolean => {
