@@ -36,7 +36,10 @@ interface PhaseResult {
   readonly refused: Record<string, number>
   readonly final: number
   readonly submitSeconds: number
+  /** Payments sent per second, from the first batch sent to the last: below the offered rate if the generator fell behind. */
   readonly achievedSubmitRate: number
+  /** Payments accepted per second, from the first batch sent to the last answer: below the sent rate if the nodes answer late. */
+  readonly acceptedRate: number
   /** Finalized per second over the steady window (from 20% of the submission period to its end, then the drain). */
   readonly finalizedPerSecond: number
   readonly latencyMs: { p50: number; p90: number; p99: number; max: number }
@@ -191,6 +194,7 @@ class LoadGenerator {
       }
       await new Promise((resolve) => setTimeout(resolve, tickMs))
     }
+    const sendSeconds = (performance.now() - started) / 1000
     await Promise.all(inFlight)
     const submitSeconds = (performance.now() - started) / 1000
 
@@ -231,7 +235,8 @@ class LoadGenerator {
       refused,
       final: finalHeight.size,
       submitSeconds,
-      achievedSubmitRate: total / submitSeconds,
+      achievedSubmitRate: total / Math.max(sendSeconds, phase.seconds),
+      acceptedRate: submittedAt.size / submitSeconds,
       finalizedPerSecond: inWindow.length / windowSeconds,
       latencyMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN },
       blocks,
@@ -257,6 +262,12 @@ async function run(context: BenchmarkContext): Promise<string> {
       ]
   const parent = mkdtempSync(join(tmpdir(), 'corridor-bench-cluster-'))
   const cluster = await LocalCluster.create({ dir: join(parent, 'net'), banks: 4, customersPerBank, logLevel: 'warn' })
+  // CORRIDOR_BENCH_NODE_PROFILE=DIR: each node writes a V8 CPU profile to DIR when it stops.
+  const profileDir = process.env['CORRIDOR_BENCH_NODE_PROFILE']
+  if (profileDir !== undefined && profileDir !== '') {
+    cluster.nodeExecArgv = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+    context.progress(`node processes write CPU profiles to ${profileDir}`)
+  }
   const results: PhaseResult[] = []
   try {
     cluster.startAll()
@@ -288,6 +299,7 @@ async function run(context: BenchmarkContext): Promise<string> {
       r.phase.label,
       fmt(r.phase.rate),
       fmt(r.achievedSubmitRate),
+      fmt(r.acceptedRate),
       `${fmt(r.accepted)} / ${fmt(r.offered)}`,
       Object.keys(r.refused).length === 0 ? 'none' : Object.entries(r.refused).map(([code, n]) => `${code} ${fmt(n)}`).join(', '),
       `**${fmt(r.finalizedPerSecond)}**`,
@@ -304,10 +316,10 @@ async function run(context: BenchmarkContext): Promise<string> {
     '',
     `Machine: ${describeMachine(context.machine)}.${context.quick ? ' Quick run (`--quick`): shorter phases.' : ''}`,
     '',
-    `What is measured: four real node processes (\`corridor node start\`, started by src/cluster/LocalCluster) on loopback, each with its libp2p (TCP, Noise, Yamux, gossipsub), its LevelDB and its HTTP API, and ${customersPerBank} customers per bank. A load generator in the benchmark's process signs payments ahead of time (Ed25519 on node:crypto; each a cross-border payment from a customer of one bank to a customer of the next, through the FX provider where the currencies differ) and submits them open-loop: every ${tickMs} ms it sends what the offered rate says is due, as one \`POST /v1/transactions/batch\` per bank (each payment to its payer's bank), without waiting for earlier answers. Latency runs from the moment a payment's batch is sent to the moment the block that holds it is first seen committed on icbc (its status is polled every 25 ms; the generator reads the blocks afterwards to find each payment's height). Finalized per second counts payments whose block was committed from 20% into the submission period to the last one. CPU is the four node processes' user and system time (not the generator's) per final payment. The generator shares the two cores with the four nodes.`,
+    `What is measured: four real node processes (\`corridor node start\`, started by src/cluster/LocalCluster) on loopback, each with its libp2p (TCP, Noise, Yamux, gossipsub), its LevelDB and its HTTP API, and ${customersPerBank} customers per bank. A load generator in the benchmark's process signs payments ahead of time (Ed25519 on node:crypto; each a cross-border payment from a customer of one bank to a customer of the next, through the FX provider where the currencies differ) and submits them open-loop: every ${tickMs} ms it sends what the offered rate says is due, as one \`POST /v1/transactions/batch\` per bank (each payment to its payer's bank), without waiting for earlier answers. *Sent /s* is what the generator managed to send over the phase (below the offered rate only if it fell behind); *accepted /s* counts the payments the nodes accepted, from the first batch sent to the last answer received (below the sent rate when the nodes answer late). Latency runs from the moment a payment's batch is sent to the moment the block that holds it is first seen committed on icbc (its status is polled every 25 ms; the generator reads the blocks afterwards to find each payment's height). Finalized per second counts payments whose block was committed from 20% into the submission period to the last one. CPU is the four node processes' user and system time (not the generator's) per final payment. The generator shares the two cores with the four nodes.`,
     '',
-    '| phase | offered /s | submitted /s (achieved) | accepted / offered | refused at submission | finalized /s | final | latency p50 / p90 / p99 / max ms | blocks | payments per block | node CPU ms per payment |',
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| phase | offered /s | sent /s (achieved) | accepted /s (answered) | accepted / offered | refused at submission | finalized /s | final | latency p50 / p90 / p99 / max ms | blocks | payments per block | node CPU ms per payment |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row} |`),
     '',
     `Targets (issue 5): at least 2,000 finalized per second at saturation: ${verdict(saturation.finalizedPerSecond >= 2_000)} (${fmt(saturation.finalizedPerSecond)}/s); p99 under 1 s at 1,000 per second offered: ${verdict(at1000.latencyMs.p99 < 1_000)} (${fmt(at1000.latencyMs.p99)} ms).`
