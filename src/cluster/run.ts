@@ -27,7 +27,7 @@ import { FaultDriver } from './faultDriver.ts'
 import { LocalCluster } from './localCluster.ts'
 import { NodeClient, waitFor } from './nodeClient.ts'
 import { createScenarioNetwork, clusterScenario } from './scenarioNetwork.ts'
-import { WorkloadDriver } from './workloadDriver.ts'
+import { WorkloadDriver, type Transfer } from './workloadDriver.ts'
 
 export interface ClusterRunOptions {
   readonly out?: string
@@ -76,6 +76,21 @@ interface BlockPage {
     readonly header: { readonly appHash: string }
     readonly receipts: ReadonlyArray<{ readonly transactionId: string; readonly status: 'settled' | 'rejected'; readonly reason: string | null; readonly received: string | null }> | null
   }>
+}
+
+/** What the nodes say of a few transfers still pending at the end (for the notes: lost, waiting in a mempool, or final unseen). */
+async function describePending(pending: readonly Transfer[], client: (bank: string) => NodeClient): Promise<string> {
+  const shown = pending.slice(0, 5)
+  const lines = await Promise.all(
+    shown.map(async (transfer) => {
+      const answer = await client(transfer.via)
+        .get<{ status: string }>(`/v1/transactions/${transfer.id}`)
+        .then((view) => view.status)
+        .catch((error: unknown) => `no answer (${(error as Error).message.slice(0, 80)})`)
+      return `${transfer.id.slice(0, 12)} (${transfer.attempts} attempt${transfer.attempts === 1 ? '' : 's'}, ${transfer.accepted ? 'accepted' : 'not accepted'}, submitted to ${transfer.via} at ${transfer.submitMs} ms): ${transfer.via} says ${answer}`
+    })
+  )
+  return `${pending.length} transfer${pending.length === 1 ? '' : 's'}; ${lines.join('; ')}${pending.length > shown.length ? '; ...' : ''}`
 }
 
 export async function runClusterScenario(path: string, options: ClusterRunOptions = {}): Promise<ClusterRunResult> {
@@ -297,16 +312,20 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     // A loaded machine (two cores shared by every node, the driver and the tests) makes finality
     // slower than the simulator's: what the nodes still hold gets a bounded while to become final
     // before it is judged never final. The status poll keeps timing the heights meanwhile.
-    const pendingAtLive = (): number => [...driver.transfers.values()].filter((transfer) => transfer.status === 'pending' && transfer.accepted && live.includes(transfer.via)).length
+    // Submissions still waiting (a retry not yet due when the run ended) keep being sent meanwhile.
+    const pendingAtLive = (): Transfer[] => [...driver.transfers.values()].filter((transfer) => transfer.status === 'pending' && live.includes(transfer.via))
     const drainStarted = performance.now()
-    while (pendingAtLive() > 0 && performance.now() - drainStarted < pendingWaitMs) {
+    while (pendingAtLive().length > 0 && performance.now() - drainStarted < pendingWaitMs) {
+      driver.tick()
       await sleep(500)
       await Promise.all(live.map((bank) => checkNode(bank, 1_000)))
     }
+    await driver.settle()
     const stillPending = pendingAtLive()
     if (performance.now() - drainStarted >= 1_000) {
-      notes.push(`after the run, waited ${((performance.now() - drainStarted) / 1000).toFixed(1)} s for accepted transfers to become final (${stillPending} still pending)`)
+      notes.push(`after the run, waited ${((performance.now() - drainStarted) / 1000).toFixed(1)} s for accepted transfers to become final (${stillPending.length} still pending)`)
     }
+    if (stillPending.length > 0) notes.push(`still pending: ${await describePending(stillPending, (bank) => quick.get(bank)!)}`)
     polling = false
     await statusLoop
     if (liveness) {

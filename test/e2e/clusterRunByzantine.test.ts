@@ -1,0 +1,5 @@
+/** `corridor cluster run` and `corridor sim run` of the Byzantine scenario (equivocate, invalid signatures, censor) agree: see clusterRunCompare.ts. */
+import t from 'tap'
+import { compareBackends } from './clusterRunCompare.ts'
+
+t.test('cluster run and sim run of byzantine-equivocate-short.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'byzantine-equivocate-short.yaml'))
