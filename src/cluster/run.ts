@@ -149,6 +149,19 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
       if (allStepsApplied) heightAtFaultsOver = topHeight
       const count = driver.resubmitPending(bank)
       if (count > 0) progress(`  ${bank}: ${count} accepted transfer${count === 1 ? '' : 's'} not yet final submitted again (a killed node may not have gossiped them)`)
+      const others = driver.rebroadcastTo(bank)
+      if (others > 0) progress(`  ${bank}: sent the ${others} transfer${others === 1 ? '' : 's'} other nodes hold and have not finalized (gossip does not replay them to a restarted node)`)
+      void syncOnceConnected(bank)
+    }
+    // What a restarted node accepted before its peers were connected was gossiped to nobody: once
+    // it has its peers, its pending transfers go to the others, and theirs to it again (bounded).
+    const syncOnceConnected = async (bank: string): Promise<void> => {
+      const peersWanted = banks.filter(up).length - 1
+      await waitFor(`${bank} to connect to ${peersWanted} peers after its restart`, async () => ((await quick.get(bank)!.health()).peers >= peersWanted ? true : undefined), 30_000, 200).catch(() => undefined)
+      if (!up(bank)) return
+      let sent = driver.rebroadcastTo(bank)
+      for (const other of banks) if (other !== bank && up(other)) sent += driver.rebroadcastTo(other, bank)
+      if (sent > 0) progress(`  ${bank}: connected; ${sent} pending transfers exchanged with the other nodes`)
     }
 
     // Heights: when each was first seen committed (finality times), per-node heights, state roots.
@@ -355,6 +368,7 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
       await sleep(20)
     }
     if (!converged && live.length > 0) notes.push('the final full-state comparison never caught every node at one height; the digests were compared between the nodes that shared a height')
+    if (driver.rebroadcast > 0) notes.push(`${driver.rebroadcast} pending transfers of other banks sent to nodes that restarted (the node does not yet send its mempool to a peer that connects; without this, a signer's later transaction committed first makes an earlier accepted one stale)`)
     if (driver.resubmitted > 0) notes.push(`${driver.resubmitted} accepted transfers submitted again to nodes that restarted (the client's part: a killed node loses what it had not gossiped)`)
     for (const error of faults.errors) notes.push(`fault injection: ${error}`)
     for (const violation of invariants.violations) event({ t: violation.atMs, kind: 'violation', ...violation })

@@ -70,6 +70,8 @@ export class WorkloadDriver {
   finalCount = 0
   /** Transfers submitted again after their node restarted. */
   resubmitted = 0
+  /** Transfers of other banks sent to a node that restarted (see rebroadcastTo). */
+  rebroadcast = 0
 
   constructor(scenario: Scenario, world: World, fx: FxTable, hooks: DriverHooks) {
     this.#hooks = hooks
@@ -184,6 +186,38 @@ export class WorkloadDriver {
     this.resubmitted += again.length
     this.#hooks.event({ t: Math.round(now), kind: 'resubmit', via: bank, count: again.length })
     return again.length
+  }
+
+  /**
+   * Sends a restarted node every transfer other banks' nodes accepted and that is not final yet.
+   * Its mempool died with the old process and gossip does not replay what it missed, so without
+   * this it may propose a signer's later transaction without the earlier one, which the commit
+   * then makes stale everywhere: an accepted payment lost (seen in crash-restart runs on a loaded
+   * machine). This is the node's job (a mempool sent to a peer that connects, as CometBFT's
+   * mempool reactor does); until the node does it, the driver does. Answers are not used: the
+   * transfers stay with the banks they were submitted to. With `from` a bank: that bank's pending
+   * transfers only (what a restarted node accepted before it had peers went nowhere). Returns how
+   * many were sent.
+   */
+  rebroadcastTo(bank: string, from: 'other banks' | string = 'other banks'): number {
+    const others = [...this.transfers.values()]
+      .filter((transfer) => (from === 'other banks' ? transfer.via !== bank : transfer.via === from) && transfer.accepted && transfer.status === 'pending')
+      .sort((a, b) => a.arrivalMs - b.arrivalMs)
+    for (let from = 0; from < others.length; from += batchMax) {
+      const batch = others.slice(from, from + batchMax)
+      const request = this.#hooks
+        .client(bank)
+        .post('/v1/transactions/batch', batch.map((transfer) => transfer.hex))
+        .then(
+          () => undefined,
+          () => undefined
+        )
+        .finally(() => this.#requests.delete(request))
+      this.#requests.add(request)
+    }
+    if (others.length > 0) this.#hooks.event({ t: Math.round(this.#hooks.now()), kind: 'rebroadcast', to: bank, from, count: others.length })
+    this.rebroadcast += others.length
+    return others.length
   }
 
   #retry(bank: string, batch: Transfer[]): void {
