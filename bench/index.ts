@@ -29,13 +29,21 @@ export interface Benchmark {
 
 const benchmarks: readonly Benchmark[] = [ledgerPaymentsBenchmark, simTransfersBenchmark, simEventsBenchmark, clusterNodeBenchmark]
 
-const reportPath = resolve(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md')
+const defaultReportPath = resolve(import.meta.dirname, '..', 'docs', 'BENCHMARKS.md')
 
 async function main(argv: string[]): Promise<number> {
   const quick = argv.includes('--quick')
-  const names = argv.filter((arg) => !arg.startsWith('--'))
+  // --report FILE: write the sections to another Markdown file (a trial run that must not
+  // replace the published figures); the file is created if missing.
+  const reportIndex = argv.indexOf('--report')
+  const reportPath = reportIndex >= 0 ? resolve(argv[reportIndex + 1] ?? '') : defaultReportPath
+  if (reportIndex >= 0 && (argv[reportIndex + 1] === undefined || argv[reportIndex + 1]!.startsWith('--'))) {
+    process.stderr.write('bench: --report needs a file path\n')
+    return 2
+  }
+  const names = argv.filter((arg, index) => !arg.startsWith('--') && !(reportIndex >= 0 && index === reportIndex + 1))
   if (argv.includes('--help')) {
-    process.stdout.write(`usage: npm run bench [-- [--quick] [name ...]]\n\n${benchmarks.map((b) => `  ${b.name.padEnd(20)} ${b.summary}`).join('\n')}\n`)
+    process.stdout.write(`usage: npm run bench [-- [--quick] [--report FILE] [name ...]]\n\n${benchmarks.map((b) => `  ${b.name.padEnd(20)} ${b.summary}`).join('\n')}\n`)
     return 0
   }
   const unknown = names.filter((name) => !benchmarks.some((benchmark) => benchmark.name === name))

@@ -5,10 +5,10 @@
  * one, so the normal path has no check at all, not even a branch.
  *
  * Where each fault acts:
- * - `blocked`: both directions at this node. Inbound, every message from the peer is dropped: gossip
- *   it authored (however it was relayed: gossipsub messages carry their signed author), direct
+ * - `blocked`: both directions at this node. Inbound, every message from the peer is dropped: its
+ *   gossip (which, without a relaying mesh, only its author delivers; see gossip.ts), direct
  *   messages and sync requests. Outbound, direct messages and sync requests to it are dropped. Gossip
- *   this node publishes is a broadcast that the mesh relays, so no sender can hold it back from one
+ *   this node publishes is one broadcast to every peer, so no sender can hold it back from one
  *   peer: the peer's own fault state drops it. A partition is the driver blocking on both sides.
  * - `delayMs` (+ uniform `jitterMs`), `drop`, `duplicate`: on messages this node receives from the
  *   peer, so that every message is faulted exactly once, by its receiver, whatever the channel (a

@@ -13,21 +13,31 @@ import type { GossipTopicName, ResolvedTransportOptions } from './transportOptio
 export function gossipsubInit(options: Pick<ResolvedTransportOptions, 'gossip' | 'limits'>, topics: readonly string[]): Partial<GossipsubOpts> {
   const { gossip, limits } = options
   return {
-    // Every message is signed with the sender's libp2p key, which is its validator key, and
-    // checked on receipt. So `from` is authenticated: a validator cannot pass off gossip as
-    // another's, and gossip authored by a key outside the validator set is rejected (see
-    // `createGossipValidator`). Message ids are (author, sequence number).
-    globalSignaturePolicy: 'StrictSign',
+    // Messages are not signed by gossipsub (StrictNoSign). What they carry is signed already:
+    // every transaction by its signer, every vote and proposal by its validator, and the peer a
+    // message arrives from is authenticated by Noise and admitted by the connection gater. A
+    // gossipsub signature per message (an Ed25519 sign, a verify and a key import each) was 6% of
+    // a loaded node's CPU for nothing. Without `from` and a sequence number, a message's id is
+    // the SHA-256 of its data; the transport puts a per-publish sequence header in front of the
+    // data (transport.ts), so the same payload published twice is two messages.
+    globalSignaturePolicy: 'StrictNoSign',
     // The publisher sends its own message to every validator subscribed to the topic, not only to
     // its mesh peers: with all validators connected to each other, a message reaches everyone in
-    // one hop. The mesh then only adds redundancy (a receiver forwards to its D mesh peers), which
-    // covers a link that is down while the others are up.
+    // one hop.
     floodPublish: true,
-    // D = 4, Dlo = 3, Dhi = 8 by default. With 4 validators every node meshes with all 3 others;
-    // with 16, each forwards to 4 of its 15 peers: enough paths around a few broken links (a random
-    // 4-regular graph on 16 nodes has diameter 2 to 3) while large transaction batches are not
-    // copied 15 times per hop. Gossipsub 1.2's IDONTWANT further spares copies of large messages a
-    // peer already has. The go/js default of D = 6 assumes hundreds of peers.
+    // No relaying by default (D = Dlo = Dhi = Dlazy = 0). In a network where every validator holds
+    // a connection to every other, relaying only multiplies the traffic: gossipsub forwards each
+    // received message to its mesh peers, which have it already from the publisher (IDONTWANT
+    // arrives too late to stop it), so with 4 validators a message crossed the network 9 times
+    // instead of 3, and with 16 and D = 4, 75 times instead of 15, each copy framed, encrypted,
+    // decrypted and hashed. Without relays, a message goes from its author to each validator over
+    // their direct connection, as the simulator models it, and the peer it arrives from is its
+    // author (the fault layer and the consensus engine's view of peer heights rely on that). A
+    // validator cut off from one peer misses that peer's messages until the link is back: the
+    // consensus engine needs only a quorum, catches up over the sync protocol, and a
+    // transaction still reaches every node in the block that includes it. A network whose
+    // validators cannot all reach each other sets a mesh (gossip.meshDegree 3 to 4, lazyDegree 2):
+    // messages are then relayed, and attributed to the peer that delivered them.
     D: gossip.meshDegree,
     Dlo: gossip.meshDegreeLow,
     Dhi: gossip.meshDegreeHigh,
@@ -36,8 +46,8 @@ export function gossipsubInit(options: Pick<ResolvedTransportOptions, 'gossip' |
     Dout: Math.min(1, Math.floor(gossip.meshDegree / 2)),
     // Dscore keeps the best-scoring peers when pruning; scores are all zero here (below).
     Dscore: Math.min(2, gossip.meshDegree),
-    // IHAVE gossip to a couple of non-mesh peers per heartbeat recovers a message a node missed on
-    // both the direct and the mesh paths. Catch-up over the sync protocol is the real recovery.
+    // IHAVE gossip to non-mesh peers recovers a message a node missed, by a relay; off with the mesh.
+    // Catch-up over the sync protocol is the real recovery.
     Dlazy: gossip.lazyDegree,
     // 700 ms as in Lodestar: mesh repair within a second without heartbeat chatter.
     heartbeatInterval: gossip.heartbeatIntervalMs,
@@ -76,6 +86,8 @@ export function gossipsubInit(options: Pick<ResolvedTransportOptions, 'gossip' |
 export interface GossipValidatorComponents {
   readonly topicName: GossipTopicName
   readonly messageBytesMax: number
+  /** Bytes the transport puts in front of every message's data (the sequence header). */
+  readonly headerBytes: number
   isValidator(peerId: PeerId): boolean
   onOversized(topicName: GossipTopicName, bytes: number, propagationSource: PeerId): void
   onForeignAuthor(topicName: GossipTopicName, propagationSource: PeerId): void
@@ -83,17 +95,20 @@ export interface GossipValidatorComponents {
 
 /**
  * The per-topic check gossipsub runs on every received message before it is delivered or
- * forwarded. It looks at the size and the author only; the bytes are the application's.
- * Rejected messages are neither delivered nor forwarded.
+ * forwarded. It looks at the size and the peer it came from only; the bytes are the
+ * application's. Rejected messages are neither delivered nor forwarded.
  */
 export function createGossipValidator(components: GossipValidatorComponents): TopicValidatorFn {
-  const { topicName, messageBytesMax, isValidator, onOversized, onForeignAuthor } = components
+  const { topicName, messageBytesMax, headerBytes, isValidator, onOversized, onForeignAuthor } = components
   return (propagationSource: PeerId, message: Message): TopicValidatorResult => {
-    if (message.data.length > messageBytesMax) {
+    if (message.data.length > messageBytesMax + headerBytes) {
       onOversized(topicName, message.data.length, propagationSource)
       return TopicValidatorResult.Reject
     }
-    if (message.type !== 'signed' || !isValidator(message.from)) {
+    // The gater admits validators only; checked again so a gater bug cannot open this door. A
+    // signed message, or one too short for the sequence header, comes from software that is not
+    // a Corridor node (ours sign nothing and always send the header).
+    if (message.type !== 'unsigned' || message.data.length < headerBytes || !isValidator(propagationSource)) {
       onForeignAuthor(topicName, propagationSource)
       return TopicValidatorResult.Reject
     }

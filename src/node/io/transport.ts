@@ -22,7 +22,7 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
-import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
+import { gossipsub, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
 import { assert } from '../../protocol/assert.ts'
@@ -62,8 +62,8 @@ export type { TransportLogger } from './transportLogger.ts'
 /** What the node does with what arrives. Peer ids are libp2p peer id strings (see `peerIdOf`). */
 export interface TransportHandlers {
   /**
-   * A gossip message from another validator, at most `messageBytesMax` bytes, authored (signed)
-   * by `fromPeer`. Called synchronously from the network event; enqueue, do not work here.
+   * A gossip message from another validator, at most `messageBytesMax` bytes, delivered by
+   * `fromPeer` (its author, unless the gossip tuning sets a relaying mesh). Called synchronously from the network event; enqueue, do not work here.
    * Errors thrown are counted and logged, never propagated.
    */
   onMessage(topic: GossipTopicName, bytes: Uint8Array, fromPeer: string): void
@@ -144,6 +144,14 @@ export function createTransport(options: TransportOptions, components: Transport
 /** How often each kind of repeated warning (refused peers, oversized messages) may be logged. */
 const logThrottleIntervalMs = 10_000
 
+/**
+ * Bytes in front of every gossip message's data: a publish sequence number (a random 32-bit
+ * word drawn at start, then a 32-bit counter). Gossipsub without signatures names a message by
+ * the hash of its data and drops a second copy as seen for two minutes; the header keeps two
+ * publishes of equal bytes (a vote sent again, a node restarted) two messages. Receivers strip it.
+ */
+export const gossipHeaderBytes = 8
+
 class Libp2pTransport implements Transport {
   readonly peerId: string
   readonly options: PublicTransportOptions
@@ -165,6 +173,9 @@ class Libp2pTransport implements Transport {
   #libp2p: Libp2p<Services> | undefined
   #redialer: Redialer | undefined
   #state: 'created' | 'starting' | 'running' | 'stopped' = 'created'
+  /** High word of the gossip sequence header: drawn at start, so a restarted node never repeats one. */
+  #publishEpoch = 0
+  #publishSequence = 0
 
   constructor(resolved: ResolvedTransportOptions, components: TransportComponents) {
     const { secretKey, ...options } = resolved
@@ -290,6 +301,7 @@ class Libp2pTransport implements Transport {
       pubsub.topicValidators.set(topicId, createGossipValidator({
         topicName: name,
         messageBytesMax: limits.messageBytesMax,
+        headerBytes: gossipHeaderBytes,
         isValidator: (peerId) => this.#validators.has(peerId),
         onOversized: (topicName, bytes, source) => {
           this.counters.channels[topicName].oversizedIn++
@@ -304,7 +316,8 @@ class Libp2pTransport implements Transport {
       }))
       pubsub.subscribe(topicId)
     }
-    pubsub.addEventListener('message', (event) => this.#onGossip(event.detail))
+    this.#publishEpoch = Math.floor(this.#random() * 0x1_0000_0000) >>> 0
+    pubsub.addEventListener('gossipsub:message', (event) => this.#onGossip(event.detail))
 
     this.#state = 'running'
     if (!this.#validators.has(this.peerId)) {
@@ -349,7 +362,14 @@ class Libp2pTransport implements Transport {
       counters.oversizedOut++
       throw new TransportError('MESSAGE_OVERSIZED', `a ${topic} message of ${bytes.length} bytes exceeds the limit of ${this.options.limits.messageBytesMax}`)
     }
-    const result = await libp2p.services.pubsub.publish(this.#topicIdOf(topic), bytes)
+    const framed = new Uint8Array(gossipHeaderBytes + bytes.length)
+    const header = new DataView(framed.buffer, framed.byteOffset, gossipHeaderBytes)
+    header.setUint32(0, this.#publishEpoch)
+    header.setUint32(4, this.#publishSequence)
+    this.#publishSequence = (this.#publishSequence + 1) >>> 0
+    if (this.#publishSequence === 0) this.#publishEpoch = (this.#publishEpoch + 1) >>> 0
+    framed.set(bytes, gossipHeaderBytes)
+    const result = await libp2p.services.pubsub.publish(this.#topicIdOf(topic), framed)
     counters.messagesOut++
     counters.bytesOut += bytes.length
     return result.recipients.length
@@ -410,18 +430,20 @@ class Libp2pTransport implements Transport {
     return this.#validators.get(peerId)?.publicKey ?? publicKeyOfPeerId(peerId)
   }
 
-  #onGossip(message: Message): void {
+  #onGossip({ msg: message, propagationSource }: GossipsubMessage): void {
     const topic = this.#topicNames.get(message.topic)
-    // The validator admits signed messages by validators only, on our topics only.
-    if (topic === undefined || message.type !== 'signed') return
+    // The topic validator admitted it: from a validator, on our topics, with its header.
+    if (topic === undefined || message.data.length < gossipHeaderBytes) return
+    const data = message.data.subarray(gossipHeaderBytes)
+    const from = propagationSource.toString()
     const counters = this.counters.channels[topic]
     counters.messagesIn++
-    counters.bytesIn += message.data.length
+    counters.bytesIn += data.length
     try {
-      this.#handlers.onMessage(topic, message.data, message.from.toString())
+      this.#handlers.onMessage(topic, data, from)
     } catch (error) {
       this.counters.gossipHandlerErrors++
-      this.#logger.error({ topic, from: message.from.toString(), err: error }, 'gossip message handler failed')
+      this.#logger.error({ topic, from, err: error }, 'gossip message handler failed')
     }
   }
 

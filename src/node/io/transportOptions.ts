@@ -118,23 +118,28 @@ function deriveLimits(overrides: Partial<TransportLimits>): TransportLimits {
  * that all know and dial each other; see `gossip.ts` for why each one is what it is.
  */
 export interface GossipTuning {
-  /** Mesh degree D: peers each node forwards a message to. @default 4 */
+  /**
+   * Mesh degree D: peers each node forwards a received message to. 0 (with meshDegreeLow and
+   * meshDegreeHigh 0) turns relaying off: each message goes from its author straight to every
+   * validator, which is all a network whose validators all connect to each other needs (see
+   * gossip.ts). @default 0
+   */
   meshDegree: number
-  /** Dlo: below this many mesh peers the heartbeat grafts more. @default 3 */
+  /** Dlo: below this many mesh peers the heartbeat grafts more. @default 0 */
   meshDegreeLow: number
-  /** Dhi: above this many mesh peers the heartbeat prunes back to D. @default 8 */
+  /** Dhi: above this many mesh peers the heartbeat prunes back to D. @default 0 */
   meshDegreeHigh: number
-  /** Dlazy: non-mesh peers told about recent message ids (IHAVE) at each heartbeat. @default 2 */
+  /** Dlazy: non-mesh peers told about recent message ids (IHAVE) at each heartbeat; a relay too. @default 0 */
   lazyDegree: number
   /** Time between gossipsub heartbeats (mesh upkeep and IHAVE gossip). @default 700 ms */
   heartbeatIntervalMs: number
 }
 
 export const defaultGossipTuning: Readonly<GossipTuning> = {
-  meshDegree: 4,
-  meshDegreeLow: 3,
-  meshDegreeHigh: 8,
-  lazyDegree: 2,
+  meshDegree: 0,
+  meshDegreeLow: 0,
+  meshDegreeHigh: 0,
+  lazyDegree: 0,
   heartbeatIntervalMs: 700
 }
 
@@ -233,8 +238,9 @@ export function resolveTransportOptions(options: TransportOptions): ResolvedTran
   for (const [name, value] of Object.entries(gossip)) {
     if (!Number.isSafeInteger(value) || value < 0) issue(`gossip.${name}`, 'must be a non-negative integer')
   }
-  if (!(gossip.meshDegreeLow >= 1 && gossip.meshDegreeLow <= gossip.meshDegree && gossip.meshDegree <= gossip.meshDegreeHigh)) {
-    issue('gossip.meshDegree', 'must satisfy 1 <= meshDegreeLow <= meshDegree <= meshDegreeHigh')
+  const noRelay = gossip.meshDegree === 0 && gossip.meshDegreeLow === 0 && gossip.meshDegreeHigh === 0
+  if (!noRelay && !(gossip.meshDegreeLow >= 1 && gossip.meshDegreeLow <= gossip.meshDegree && gossip.meshDegree <= gossip.meshDegreeHigh)) {
+    issue('gossip.meshDegree', 'must be 0 with meshDegreeLow and meshDegreeHigh 0 (no relaying), or satisfy 1 <= meshDegreeLow <= meshDegree <= meshDegreeHigh')
   }
   if (gossip.heartbeatIntervalMs < 100) issue('gossip.heartbeatIntervalMs', 'must be at least 100 ms')
 

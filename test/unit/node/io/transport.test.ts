@@ -187,6 +187,15 @@ t.test('gossip on both topics reaches every other validator, authored by the sen
   }
 })
 
+t.test('the same bytes published twice arrive twice (gossip ids are per publish, not per content)', async (t) => {
+  for (const node of nodes) node.gossip = []
+  for (let i = 0; i < 2; i++) t.equal(await a.transport.publish('consensus', text('the same vote')), 3)
+  await waitFor('b, c and d received both copies', () => [b, c, d].every((node) => node.gossip.length >= 2), 5_000)
+  for (const node of [b, c, d]) {
+    t.same(node.gossip.map((message) => readText(message.bytes)), ['the same vote', 'the same vote'], `${node.seed} got both`)
+  }
+})
+
 t.test('request-response round-trips between validators', async (t) => {
   const response = await a.transport.request(b.peerId, Uint8Array.of(0, 1, 2, 3))
   t.same([...response], [0x80, 1, 2, 3])

@@ -57,25 +57,30 @@ t.test('the gater admits validators and refuses strangers at every hook, countin
   t.ok(refusals.slice(0, 7).every(([stage, peer]) => stage === 'dial' || peer === stranger.toString()))
 })
 
-function signedMessage(from: Ed25519PeerId, data: Uint8Array): Message {
-  return { type: 'signed', from, topic: 't', data, sequenceNumber: 1n, signature: new Uint8Array(64), key: from.publicKey }
+function unsignedMessage(data: Uint8Array): Message {
+  return { type: 'unsigned', topic: 't', data }
 }
 
-t.test('the gossip check drops oversized messages and messages not authored by a validator', async (t) => {
+t.test('the gossip check drops oversized, signed, headerless and non-validator messages', async (t) => {
   const seen: string[] = []
   const check = createGossipValidator({
     topicName: 'consensus',
     messageBytesMax: 10,
+    headerBytes: 8,
     isValidator: (peerId) => validatorSet.has(peerId),
     onOversized: (topic, bytes) => seen.push(`oversized ${topic} ${bytes}`),
     onForeignAuthor: (topic) => seen.push(`foreign ${topic}`)
   })
-  t.equal(await check(validator, signedMessage(validator, new Uint8Array(10))), TopicValidatorResult.Accept)
-  t.equal(await check(validator, signedMessage(validator, new Uint8Array(11))), TopicValidatorResult.Reject)
-  // Forwarded by a validator, authored (signed) by a stranger.
-  t.equal(await check(validator, signedMessage(stranger, new Uint8Array(1))), TopicValidatorResult.Reject)
-  t.equal(await check(validator, { type: 'unsigned', topic: 't', data: new Uint8Array(1) }), TopicValidatorResult.Reject)
-  t.same(seen, ['oversized consensus 11', 'foreign consensus', 'foreign consensus'])
+  t.equal(await check(validator, unsignedMessage(new Uint8Array(18))), TopicValidatorResult.Accept, '10 bytes of data after the header')
+  t.equal(await check(validator, unsignedMessage(new Uint8Array(8))), TopicValidatorResult.Accept, 'a header and no data')
+  t.equal(await check(validator, unsignedMessage(new Uint8Array(19))), TopicValidatorResult.Reject, 'one byte over')
+  t.equal(await check(validator, unsignedMessage(new Uint8Array(7))), TopicValidatorResult.Reject, 'shorter than the header')
+  // Delivered by a stranger (a gater bug would be needed to get here).
+  t.equal(await check(stranger, unsignedMessage(new Uint8Array(9))), TopicValidatorResult.Reject)
+  // Signed by gossipsub: not one of ours, whoever signed it.
+  const signed: Message = { type: 'signed', from: validator, topic: 't', data: new Uint8Array(9), sequenceNumber: 1n, signature: new Uint8Array(64), key: validator.publicKey }
+  t.equal(await check(validator, signed), TopicValidatorResult.Reject)
+  t.same(seen, ['oversized consensus 19', 'foreign consensus', 'foreign consensus', 'foreign consensus'])
 })
 
 t.test('redial delays double from the minimum to the cap, with bounded jitter', async (t) => {
@@ -153,6 +158,9 @@ t.test('limits default from the wire limits and keep their relations', async (t)
   t.throws(() => resolveTransportOptions({ ...base, limits: { messageBytesMax: 1_000, responseBytesMax: 999 } }), /limits\.responseBytesMax/)
   t.throws(() => resolveTransportOptions({ ...base, limits: { redialDelayMinMs: 500, redialDelayMaxMs: 100 } }), /limits\.redialDelayMaxMs/)
   t.throws(() => resolveTransportOptions({ ...base, validators: [...base.validators, ...base.validators] }), /validators\[1\]\.publicKey: is listed twice/)
-  t.throws(() => resolveTransportOptions({ ...base, gossip: { meshDegreeLow: 5, meshDegree: 4 } }), /gossip\.meshDegree/)
+  t.throws(() => resolveTransportOptions({ ...base, gossip: { meshDegreeLow: 5, meshDegree: 4, meshDegreeHigh: 8 } }), /gossip\.meshDegree/)
+  t.same(resolved.gossip, { ...resolved.gossip, meshDegree: 0, meshDegreeLow: 0, meshDegreeHigh: 0, lazyDegree: 0 }, 'no relaying by default')
+  t.throws(() => resolveTransportOptions({ ...base, gossip: { meshDegree: 3 } }), /must be 0 with meshDegreeLow and meshDegreeHigh 0/, 'a mesh needs its bounds')
+  t.equal(resolveTransportOptions({ ...base, gossip: { meshDegree: 4, meshDegreeLow: 3, meshDegreeHigh: 8, lazyDegree: 2 } }).gossip.meshDegree, 4, 'a relaying mesh')
   t.throws(() => resolveTransportOptions({ ...base, listenAddresses: ['not-an-address'] }), /listenAddresses\[0\]/)
 })
