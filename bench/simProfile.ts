@@ -1,15 +1,15 @@
 /**
  * A quick look at one benchmark simulation in this process, for profiling (`node --cpu-prof`):
- * `node --max-semi-space-size=64 bin/run-ts.js bench/simProfile.ts [transfers] [banks] [crypto] [execution] [mempool]`.
+ * `node --max-semi-space-size=64 bin/run-ts.js bench/simProfile.ts [transfers] [banks] [crypto] [execution] [mempool] [rate per second]`.
  * Prints wall and CPU time, events and the trace hash. Not part of `npm run bench`.
  */
 import { Simulation } from '../src/sim/simulation.ts'
 import { scaleScenario } from './simScenario.ts'
 
-const [transfersArg, banksArg, cryptoArg, executionArg, mempoolArg] = process.argv.slice(2)
+const [transfersArg, banksArg, cryptoArg, executionArg, mempoolArg, rateArg] = process.argv.slice(2)
 const transfers = Number(transfersArg ?? 40_000)
 const banks = Number(banksArg ?? 16)
-const ratePerSecond = 2_000
+const ratePerSecond = Number(rateArg ?? 2_000)
 const loaded = scaleScenario({
   banks,
   ratePerSecond,

@@ -29,7 +29,8 @@ import { evaluateTransfer } from './policy/engine.ts'
 import type { JurisdictionPolicy } from './policy/schema.ts'
 import type { PolicyReport, PolicySet, PolicyStateReader, PolicyTransfer, PolicyTransferKind } from './policy/types.ts'
 import type { ReasonCode } from './reasons.ts'
-import { entriesDigest, LedgerState, nextStateRoot, rememberPolicy } from './state.ts'
+import { entriesDigest, LedgerState, nextStateRoot, rememberPolicy, type StateStore } from './state.ts'
+import { SharedStateView } from './sharedState.ts'
 import { stateKeys, statePrefixes } from './stateKeys.ts'
 import type { TokenRef } from './tokens.ts'
 import type {
@@ -152,7 +153,7 @@ function holderRule(token: TokenRef): string {
 }
 
 class BlockExecutor {
-  readonly base: Map<string, Encodable>
+  readonly base: StateStore
   readonly writes = new Map<string, Encodable>()
   readonly accountCache: Map<string, AccountRecord>
   readonly tokenIssuers: ReadonlyMap<string, string>
@@ -595,9 +596,27 @@ export function executeBlock(state: LedgerState, block: LedgerBlock, signatureCh
  */
 export function commitBlock(state: LedgerState, pending: PendingBlock): LedgerState {
   if (pending.base !== state) assert(false, `a pending block commits onto the state it was executed on (height ${pending.height - 1})`)
-  const store = state.mutableStore()
+  const shared = state.mutableStore()
   const caches = state.caches()
   state.retire()
+  if (shared instanceof SharedStateView) {
+    // Content shared by the replicas of a process: the first to commit this height records the
+    // writes, the others move their view up (or, if their root differs, get a copy of their own).
+    const next = shared.commit(pending.height, pending.writes, pending.stateRoot)
+    if (next.accountsWritten) caches.accounts.clear()
+    return LedgerState.fromParts({
+      store: next.store,
+      caches,
+      height: pending.height,
+      timeMs: pending.timeMs,
+      stateRoot: pending.stateRoot,
+      chainId: state.chainId,
+      fx: pending.fx,
+      policies: pending.policies,
+      sha256: state.sha256
+    })
+  }
+  const store = shared as Map<string, Encodable>
   // forEach rather than for-of: no [key, value] pair per entry (every validator of a simulation commits every block).
   pending.writes.forEach((value, key) => {
     store.set(key, value)

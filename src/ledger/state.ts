@@ -266,8 +266,20 @@ export interface LedgerStateCaches {
   readonly tokenIssuers: ReadonlyMap<string, string>
 }
 
+/**
+ * Committed entries read at one height without a Map of their own: a replica's view of the
+ * content shared by the replicas of a process (sharedState.ts). `materialize` copies them out.
+ */
+export interface SharedStateReader {
+  get(key: string): Encodable | undefined
+  materialize(): Map<string, Encodable>
+}
+
+/** Where a state's committed entries live: its own Map, or a view of shared content. */
+export type StateStore = Map<string, Encodable> | SharedStateReader
+
 interface LedgerStateParts {
-  readonly store: Map<string, Encodable>
+  readonly store: StateStore
   readonly caches: LedgerStateCaches
   readonly height: number
   readonly timeMs: number
@@ -293,7 +305,7 @@ export class LedgerState {
   /** The policies in force by jurisdiction (from `policy/` keys). */
   readonly policies: PolicySet
   readonly sha256: Sha256
-  readonly #store: Map<string, Encodable>
+  readonly #store: StateStore
   readonly #caches: LedgerStateCaches
   #retired = false
 
@@ -319,10 +331,15 @@ export class LedgerState {
     return this.#retired
   }
 
-  /** The committed entries. Read-only: all writes go through blocks. */
+  /**
+   * The committed entries. Read-only: all writes go through blocks. A state that reads shared
+   * content (sharedState.ts) has no Map of its own: it gets a copy, which costs time proportional
+   * to the whole state.
+   */
   get entries(): ReadonlyMap<string, Encodable> {
     this.#checkLive()
-    return this.#store
+    const store = this.#store
+    return store instanceof Map ? store : store.materialize()
   }
 
   get(key: string): Encodable | undefined {
@@ -334,8 +351,8 @@ export class LedgerState {
     if (this.#retired) assert(false, `ledger state at height ${this.height} was consumed by commitBlock`)
   }
 
-  /** @internal the live Map, for the overlay's read path (no retirement check per read). */
-  mutableStore(): Map<string, Encodable> {
+  /** @internal the live store, for the overlay's read path (no retirement check per read) and commitBlock. */
+  mutableStore(): StateStore {
     this.#checkLive()
     return this.#store
   }

@@ -24,6 +24,7 @@ import {
 } from '../consensus/index.ts'
 import { buildGenesis, genesisValidators } from '../ledger/genesis.ts'
 import { fullStateDigest, restoreLedgerState, type LedgerState } from '../ledger/state.ts'
+import { SharedLedgerStore } from '../ledger/sharedState.ts'
 import { formatAmount } from '../ledger/currency.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { createNativeVerifier } from '../platform/ed25519Native.ts'
@@ -155,7 +156,7 @@ const archiveMarginBlocks = 64
  * seconds; the bound only keeps a long run's memory flat (an evicted one is verified again if it
  * comes back, say as a Byzantine replay). At 2,000 transfers/s this is 50 s of them.
  */
-const admissionEntriesMax = 100_000
+const admissionEntriesMax = 20_000
 /** Client retries of a submission while its bank's node is down, every `retryMs`. */
 const submitRetriesMax = 600
 const retryMs = 500
@@ -174,6 +175,8 @@ export class Simulation {
   private readonly validatorSet: ValidatorSet
   private readonly admission: AdmissionCache
   private readonly executions: ExecutionCache | undefined
+  /** Under `execution: shared`: the committed ledger content the nodes share while they agree (see ledger/sharedState.ts). */
+  private readonly sharedLedger: SharedLedgerStore | undefined
   private readonly sharedMempool: SharedMempool | undefined
   private readonly consensusVerifier: SignatureVerifier
   private readonly consensusLimits: Partial<ConsensusLimits>
@@ -225,6 +228,13 @@ export class Simulation {
     const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
     this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier, entriesMax: admissionEntriesMax })
     this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
+    // One committed ledger for the nodes booted from genesis, while they agree: a block's writes
+    // are written once per process instead of once per node (reads are exactly those of a Map of
+    // their own). A node that diverges, lags far behind or crashes goes on with a copy.
+    this.sharedLedger =
+      scenario.execution === 'shared'
+        ? new SharedLedgerStore(restoreLedgerState({ entries: this.genesisEntries, height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, sha256: nativeSha256 }))
+        : undefined
     const limits = { ...defaultReplicaLimits, ...this.replicaLimits }
     this.sharedMempool =
       scenario.mempool === 'shared'
@@ -368,7 +378,10 @@ export class Simulation {
 
   private boot(node: SimNode): void {
     const store = node.store
-    const ledger = restoreLedgerState({ entries: store.entries, height: store.height, timeMs: store.timeMs, stateRoot: store.stateRoot, sha256: nativeSha256 })
+    const ledger =
+      this.sharedLedger !== undefined && node.incarnation === 0
+        ? this.sharedLedger.join(node.id)
+        : restoreLedgerState({ entries: store.entries, height: store.height, timeMs: store.timeMs, stateRoot: store.stateRoot, sha256: nativeSha256 })
     const wal: WalRecord[] = []
     for (const entry of store.wal) {
       try {
@@ -408,6 +421,7 @@ export class Simulation {
     // The replica's own Map is that state, and nothing uses it once the replica is gone, so it
     // becomes the store's entries here rather than being copied into them at every commit.
     if (node.replica !== undefined) node.store.entries = node.replica.ledgerState.entries
+    this.sharedLedger?.detach(node.id)
     node.down = true
     node.replica = undefined
     node.inbox.length = 0
