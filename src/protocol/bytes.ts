@@ -10,17 +10,37 @@ export function bytesToHex(bytes: Uint8Array): string {
   return out
 }
 
-/** Parses lower- or upper-case hex; throws BAD_HEX naming the problem. */
+/** Value of each ASCII hex digit, -1 for any other character code below 128. */
+const hexDigitValues: Int8Array = (() => {
+  const values = new Int8Array(128).fill(-1)
+  for (let i = 0; i < 10; i++) values[48 + i] = i
+  for (let i = 0; i < 6; i++) values[65 + i] = values[97 + i] = 10 + i
+  return values
+})()
+
+/**
+ * Parses lower- or upper-case hex; throws BAD_HEX naming the problem. A table lookup per
+ * character: the node parses every transaction submitted over HTTP from hex, and a `parseInt` of
+ * a two-character slice per byte was a measurable share of its CPU.
+ */
 export function hexToBytes(hex: string, expectedLength?: number): Uint8Array {
-  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new ProtocolError('BAD_HEX', `expected an even-length hex string, got ${JSON.stringify(String(hex).slice(0, 80))}`)
-  }
+  if (typeof hex !== 'string' || hex.length % 2 !== 0) throw badHex(hex)
   const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const high = hex.charCodeAt(j)
+    const low = hex.charCodeAt(j + 1)
+    const value = ((high < 128 ? hexDigitValues[high]! : -1) << 4) | (low < 128 ? hexDigitValues[low]! : -1)
+    if (value < 0) throw badHex(hex)
+    out[i] = value
+  }
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new ProtocolError('BAD_HEX', `expected ${expectedLength} bytes of hex, got ${out.length}`)
   }
   return out
+}
+
+function badHex(hex: unknown): ProtocolError {
+  return new ProtocolError('BAD_HEX', `expected an even-length hex string, got ${JSON.stringify(String(hex).slice(0, 80))}`)
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -7,12 +7,18 @@ import { keyPairFromSecret, createPortableSigner as createSigner } from '../../.
 import { decodeTransaction, encodeTransaction, signTransaction, useTransactionIdHasher } from '../../../src/protocol/envelope.ts'
 
 t.test('nativeHashTagged is hashTagged', async (t) => {
-  for (const length of [0, 1, 31, 32, 63, 64, 65, 300, 5000]) {
+  // Around 16 KiB the one-shot path over a scratch buffer gives way to the streaming one.
+  for (const length of [0, 1, 31, 32, 63, 64, 65, 300, 5000, 16_368, 16_369, 16_370, 16_371, 16_384, 20_000]) {
     for (const tag of ['corridor.txid', 'corridor.payload', 'x']) {
       const bytes = new Uint8Array(randomBytes(length))
       t.same(nativeHashTagged(tag, bytes), hashTagged(tag, bytes), `${tag}, ${length} bytes`)
     }
   }
+  // A digest is its own: the next hash (over the same scratch space) does not change it.
+  const first = nativeHashTagged('x', new Uint8Array([1]))
+  const copy = Uint8Array.from(first)
+  nativeHashTagged('x', new Uint8Array([2]))
+  t.same(first, copy)
 })
 
 t.test('transaction ids are the same with the native id hasher', async (t) => {
