@@ -169,7 +169,7 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
   switch (message.kind) {
     case 'proposal': {
       const p = message.proposal
-      return encodeTuple([
+      const bytes = encodeTuple([
         1,
         p.chainId,
         p.height,
@@ -181,6 +181,8 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
         preencodedPayload(message.block.payload),
         signaturesToTuple(message.proofOfLock)
       ])
+      encodedHere.set(bytes, message)
+      return bytes
     }
     case 'blockResponse': {
       // The same blocks served again (a simulated validator helping each peer that sends a late
@@ -200,11 +202,25 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
       if (first !== undefined) blockResponses.set(first, { chainId: message.chainId, blocks: [...message.blocks], bytes })
       return bytes
     }
-    case 'vote':
+    case 'vote': {
+      const bytes = encode(messageToTuple(message))
+      encodedHere.set(bytes, message)
+      return bytes
+    }
     case 'blockRequest':
       return encode(messageToTuple(message))
   }
 }
+
+/**
+ * Proposals and votes encoded in this process, by the identity of their bytes. A simulated
+ * validator's broadcast reaches the others as the bytes object its engine encoded; decoding it
+ * shape-checks the message's tuple (messageFromTuple, every check a received message gets) but
+ * skips unpacking and re-encoding bytes this encoder wrote, which are canonical by construction.
+ * The decoded proposal then shares its payload object with the proposer's, so the payload's
+ * encoding, hash and admission (memoized per payload object) are computed once per process.
+ */
+const encodedHere = new WeakMap<Uint8Array, ConsensusMessage>()
 
 function shape(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ConsensusError('MESSAGE_SHAPE', message)
@@ -335,6 +351,8 @@ function decodeUncached(bytes: Uint8Array, limits: ConsensusLimits): ConsensusMe
   if (bytes.length > limits.messageBytesMax) {
     throw new ConsensusError('MESSAGE_OVERSIZED', `message of ${bytes.length} bytes exceeds ${limits.messageBytesMax}`)
   }
+  const encoded = encodedHere.get(bytes)
+  if (encoded !== undefined) return messageFromTuple(messageToTuple(encoded), limits)
   let value: Encodable
   try {
     value = decode(bytes, { bytesMax: limits.messageBytesMax })

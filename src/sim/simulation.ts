@@ -58,8 +58,14 @@ type SimEvent =
   | { readonly kind: 'sample' }
 
 interface WalEntry {
-  bytes: Uint8Array
+  /** The record's bytes, encoded only when a crash or a restart needs them (most records are dropped at the next commit unread). */
+  bytes: Uint8Array | undefined
+  readonly action: { readonly bytes: Uint8Array }
   readonly height: number
+}
+
+function walBytes(entry: WalEntry): Uint8Array {
+  return (entry.bytes ??= entry.action.bytes)
 }
 
 /** What survives a crash: the node's LevelDB, modelled. */
@@ -153,8 +159,9 @@ const archiveBlocksMax = 50_000
 const archiveMarginBlocks = 64
 /**
  * Admitted transactions the process remembers (AdmissionCache). A transaction is in flight for
- * seconds; the bound only keeps a long run's memory flat (an evicted one is verified again if it
- * comes back, say as a Byzantine replay). At 2,000 transfers/s this is 50 s of them.
+ * a second or two; the bound only keeps a long run's memory flat (an evicted one is verified again
+ * if it comes back, say as a Byzantine replay). At 2,000 transfers/s this is 10 s of them: a
+ * larger cache only adds to the old generation the garbage collector marks.
  */
 const admissionEntriesMax = 20_000
 /** Client retries of a submission while its bank's node is down, every `retryMs`. */
@@ -385,7 +392,7 @@ export class Simulation {
     const wal: WalRecord[] = []
     for (const entry of store.wal) {
       try {
-        wal.push(decodeWalRecord(entry.bytes, { ...defaultConsensusLimits, ...this.consensusLimits }))
+        wal.push(decodeWalRecord(walBytes(entry), { ...defaultConsensusLimits, ...this.consensusLimits }))
       } catch {
         // A torn record: everything from it on was never synced. CometBFT's WAL does the same.
         break
@@ -436,7 +443,8 @@ export class Simulation {
       if (storage === 'lose-unsynced') store.wal.length = store.walSynced
       else {
         const torn = store.wal[store.walSynced]!
-        torn.bytes = torn.bytes.subarray(0, Math.max(1, Math.floor(torn.bytes.length / 2)))
+        const bytes = walBytes(torn)
+        torn.bytes = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)))
         store.wal.length = store.walSynced + 1
       }
     }
@@ -499,7 +507,7 @@ export class Simulation {
     for (const action of actions) {
       switch (action.kind) {
         case 'persist':
-          store.wal.push({ bytes: action.bytes, height: walRecordHeight(action.record) })
+          store.wal.push({ bytes: undefined, action, height: walRecordHeight(action.record) })
           break
         case 'commit':
           store.walSynced = store.wal.length
@@ -799,10 +807,16 @@ export class Simulation {
   }
 }
 
+/** resultsDigest by receipts list: with shared execution every node commits the same list. */
+const resultsDigests = new WeakMap<readonly unknown[], string>()
+
 /** What a block's receipts said, compact: the state root does not cover reason codes or reports. */
 function resultsDigest(committed: CommittedBlock): string {
+  const cached = resultsDigests.get(committed.receipts)
+  if (cached !== undefined) return cached
   let out = ''
   for (const receipt of committed.receipts) out += `${receipt.status === 'settled' ? 'S' : receipt.reason}${receipt.reports.length > 0 ? `+${receipt.reports.length}` : ''},`
+  resultsDigests.set(committed.receipts, out)
   return out
 }
 

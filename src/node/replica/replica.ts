@@ -107,7 +107,7 @@ export interface CommittedBlock {
 }
 
 export type ReplicaAction =
-  /** Write the WAL record, synced, before performing any later action. */
+  /** Write the WAL record, synced, before performing any later action (`bytes` are encoded when first read). */
   | { readonly kind: 'persist'; readonly record: WalRecord; readonly bytes: Uint8Array }
   /** Write the committed block, its certificate and the ledger batch, durably, before any later action. */
   | { readonly kind: 'commit'; readonly committed: CommittedBlock }
@@ -392,7 +392,8 @@ export class Replica {
         out.push({ kind: 'messageVerdict', from: from ?? '', verdict: action.verdict, code: action.code })
         return undefined
       case 'persist':
-        out.push({ kind: 'persist', record: action.record, bytes: action.bytes })
+        // The engine's action itself: its bytes are encoded when the driver first reads them.
+        out.push(action)
         return undefined
       case 'broadcast':
         out.push({ kind: 'broadcast', bytes: action.bytes, message: action.message })
