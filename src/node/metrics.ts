@@ -27,6 +27,7 @@ export class NodeMetrics {
   readonly transactionsCommitted: Counter
   readonly blocksCommitted: Counter
   readonly evidence: Counter
+  readonly reannounced: Counter
   /** Faults the testing-only fault layer injected (io/faultLayer.ts), by kind. */
   readonly injectedFaults: Counter<'kind'>
   readonly storeWriteSeconds: Histogram<'kind'>
@@ -55,6 +56,7 @@ export class NodeMetrics {
     this.transactionsCommitted = new Counter({ name: 'corridor_transactions_committed_total', help: 'Transactions in committed blocks', registers })
     this.blocksCommitted = new Counter({ name: 'corridor_blocks_committed_total', help: 'Blocks committed', registers })
     this.evidence = new Counter({ name: 'corridor_evidence_total', help: 'Misbehaviour evidence detected', registers })
+    this.reannounced = new Counter({ name: 'corridor_reannounced_transactions_total', help: "Own clients' pending transactions published again to reconnected validators", registers })
     this.injectedFaults = new Counter({ name: 'corridor_injected_faults_total', help: 'Faults injected by the testing-only fault layer, by kind (blocked, drop, delay, duplicate)', labelNames: ['kind'], registers })
     this.storeWriteSeconds = new Histogram({
       name: 'corridor_store_write_seconds',

@@ -31,7 +31,9 @@ import type { Logger } from 'pino'
 import { assert } from '../protocol/assert.ts'
 import { BoundedCache } from '../protocol/boundedCache.ts'
 import { CorridorError } from '../protocol/errors.ts'
-import { signTransaction, useTransactionIdHasher, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { signTransaction, transactionToTuple, useTransactionIdHasher, type TransactionEnvelope } from '../protocol/envelope.ts'
+import { encode, type Encodable } from '../protocol/encoding.ts'
+import { encodedTransactionBytes } from './replica/admission.ts'
 import { hexToBytes } from '../protocol/bytes.ts'
 import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
 import {
@@ -88,6 +90,31 @@ export const nodeConsensusDefaults: Partial<ConsensusLimits> = { emptyBlockInter
  * most 40 ms of the 50.
  */
 export const nodeReplicaDefaults: Partial<ReplicaLimits> = { gossipFlushMs: 50 }
+
+/** Own clients' pending transactions remembered for re-announcing (the oldest forgotten beyond). */
+const ownPendingMax = 100_000
+/** How often, and how long at most, a re-announce waits for a reconnected peer's gossip subscription. */
+const reannouncePollMs = 100
+const reannounceWaitMs = 5_000
+
+/** Transactions as gossip batches, bounded as the replica bounds its own (count, and bytes with room for the framing). */
+function gossipBatches(envelopes: readonly TransactionEnvelope[], transactionsMax: number, bytesMax: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let batch: Encodable[] = []
+  let batchBytes = 0
+  for (const envelope of envelopes) {
+    const bytes = encodedTransactionBytes(envelope)
+    if (batch.length > 0 && (batch.length >= transactionsMax || batchBytes + bytes > bytesMax - 16)) {
+      out.push(encode(batch))
+      batch = []
+      batchBytes = 0
+    }
+    batch.push(transactionToTuple(envelope))
+    batchBytes += bytes
+  }
+  if (batch.length > 0) out.push(encode(batch))
+  return out
+}
 
 export interface NodeServiceOptions {
   readonly validatorId: string
@@ -342,6 +369,7 @@ class ReplicaNodeService implements NodeService {
     if (options.faultInjection !== undefined) {
       this.#faultLayer = new FaultLayer({
         bankOf: (peerId) => this.#validatorByPeer.get(peerId),
+        peerOf: (bank) => this.#peerByValidator.get(bank),
         onFault: (kind) => this.metrics.injectedFaults.inc({ kind }),
         ...(options.faultInjection.seed === undefined ? {} : { seed: options.faultInjection.seed })
       })
@@ -395,6 +423,7 @@ class ReplicaNodeService implements NodeService {
     const handlers: TransportHandlers = {
       onMessage: (topic, bytes, fromPeer) => this.#onPeerMessage(topic, bytes, fromPeer),
       onDirect: (bytes, fromPeer) => this.#onPeerMessage('consensus', bytes, fromPeer),
+      onPeerConnected: (peerId) => this.#onPeerConnected(peerId),
       // Catch-up runs on the engine's own block requests and responses (docs/consensus.md).
       onRequest: async () => {
         throw new Error('this node serves no sync requests')
@@ -541,7 +570,7 @@ class ReplicaNodeService implements NodeService {
         return this.#perform(replica.step({ ...item.input, nowMs } as ReplicaInput))
       case 'submit': {
         const { results, actions } = replica.submit(item.envelopes, nowMs)
-        this.#afterSubmit(results, nowMs)
+        this.#afterSubmit(results, nowMs, item.envelopes)
         item.resolve(results)
         return this.#perform(actions)
       }
@@ -561,17 +590,19 @@ class ReplicaNodeService implements NodeService {
           this.#issuedNonces.set(item.request.payer, envelope.nonce)
           await this.#store!.saveIssuedNonce(item.request.payer, envelope.nonce)
         }
-        this.#afterSubmit(results, nowMs)
+        this.#afterSubmit(results, nowMs, [envelope])
         item.resolve(result)
         return this.#perform(actions)
       }
     }
   }
 
-  #afterSubmit(results: readonly SubmitResult[], nowMs: number): void {
-    for (const result of results) {
+  #afterSubmit(results: readonly SubmitResult[], nowMs: number, envelopes: readonly TransactionEnvelope[]): void {
+    assert(results.length === envelopes.length, 'one submit result per envelope')
+    for (const [index, result] of results.entries()) {
       if (result.ok) {
         this.#submittedAt.set(result.id, nowMs)
+        this.#rememberOwnPending(envelopes[index]!)
       } else {
         this.metrics.reject('admission', result.code)
       }
@@ -634,7 +665,10 @@ class ReplicaNodeService implements NodeService {
           const started = performance.now()
           this.#ledgerTipHash = action.committed.blockHash
           await store.commitBlock(action.committed)
-          for (const tx of action.committed.transactions) this.#committing.delete(tx.id)
+          for (const tx of action.committed.transactions) {
+            this.#committing.delete(tx.id)
+            this.#ownPending.delete(tx.id)
+          }
           this.metrics.storeWriteSeconds.observe({ kind: 'block' }, (performance.now() - started) / 1000)
           this.#onCommitted(action.committed)
           break
@@ -710,6 +744,70 @@ class ReplicaNodeService implements NodeService {
   #ledgerTipHash: Uint8Array = new Uint8Array(32)
   /** Ids of decided blocks not written yet (see `commit` in #perform). */
   readonly #committing = new Set<string>()
+
+  // Re-announcing pending transactions to a validator that (re)connects.
+  //
+  // Gossip replays nothing: a validator that was down, restarting or cut off when a transaction
+  // was gossiped never receives it, and may then commit the signer's next transaction (nonces
+  // need only increase), which leaves the earlier one stale although this node accepted it. So a
+  // node remembers the transactions its own clients submitted until they commit, and when a
+  // validator connects (or a test's fault layer unblocks one) it publishes those still pending
+  // again, once the peer is subscribed. Peers that have them already count them as duplicates.
+
+  /** Own clients' accepted transactions not committed yet, oldest first. */
+  readonly #ownPending = new Map<string, TransactionEnvelope>()
+  /** Validators connected since the last re-announce, waiting for their gossip subscription. */
+  readonly #announceTo = new Set<string>()
+  #announceTimer: ReturnType<typeof setTimeout> | undefined
+  #announceDeadlineMs = 0
+
+  #rememberOwnPending(envelope: TransactionEnvelope): void {
+    this.#ownPending.set(envelope.id, envelope)
+    if (this.#ownPending.size > ownPendingMax) this.#ownPending.delete(this.#ownPending.keys().next().value!)
+  }
+
+  #onPeerConnected(peerId: string): void {
+    if (this.#state !== 'running' || !this.#validatorByPeer.has(peerId)) return
+    this.#announceTo.add(peerId)
+    this.#announceDeadlineMs = this.#now() + reannounceWaitMs
+    this.#scheduleReannounce()
+  }
+
+  #scheduleReannounce(): void {
+    if (this.#announceTimer !== undefined) return
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      this.#announceTimer = undefined
+      this.#reannounce()
+    }, reannouncePollMs)
+    this.#announceTimer = timer
+    this.#timers.add(timer)
+  }
+
+  #reannounce(): void {
+    const transport = this.#transport
+    if (this.#state !== 'running' || transport === undefined || this.#announceTo.size === 0) return
+    const subscribed = new Set(transport.gossipPeers('transactions'))
+    const waiting = [...this.#announceTo].some((peerId) => !subscribed.has(peerId))
+    // A peer that just connected learns our subscriptions, and we its, within a round trip or two.
+    if (waiting && this.#now() < this.#announceDeadlineMs) {
+      this.#scheduleReannounce()
+      return
+    }
+    const peers = [...this.#announceTo].map((peerId) => this.#validatorByPeer.get(peerId))
+    this.#announceTo.clear()
+    const replica = this.#replica!
+    const pending: TransactionEnvelope[] = []
+    for (const [id, envelope] of this.#ownPending) {
+      if (replica.hasPending(id)) pending.push(envelope)
+      else if (!this.#committing.has(id)) this.#ownPending.delete(id) // refused as stale, or evicted
+    }
+    if (pending.length === 0) return
+    const batches = gossipBatches(pending, this.#replica!.limits.gossipBatchTransactionsMax, this.#replica!.limits.gossipBatchBytesMax)
+    for (const bytes of batches) this.#publish(transport, 'transactions', bytes)
+    this.metrics.reannounced.inc(pending.length)
+    this.#logger.info({ peers, transactions: pending.length, batches: batches.length }, 'pending transactions re-announced to reconnected validators')
+  }
 
   #rejected(edge: RejectionEdge, reason: string, from: string): void {
     this.metrics.reject(edge, reason)

@@ -53,6 +53,8 @@ export const emptyFaultState: FaultState = { peers: {} }
 export interface FaultLayerComponents {
   /** The bank id behind a peer id (undefined for a peer outside the validator set). */
   readonly bankOf: (peerId: string) => string | undefined
+  /** The peer id of a bank (undefined for a bank outside the validator set). */
+  readonly peerOf: (bank: string) => string | undefined
   /** Counts each injected fault. */
   readonly onFault: (kind: FaultKind) => void
   /** Seed of the layer's draws. @default a random seed */
@@ -73,6 +75,9 @@ function seededRandom(seed: number): () => number {
 
 export class FaultLayer {
   readonly #bankOf: (peerId: string) => string | undefined
+  readonly #peerOf: (bank: string) => string | undefined
+  /** The node's handlers behind the layer, told when a blocked peer is unblocked. */
+  #handlers: TransportHandlers | undefined
   readonly #onFault: (kind: FaultKind) => void
   readonly #random: () => number
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
@@ -81,6 +86,7 @@ export class FaultLayer {
 
   constructor(components: FaultLayerComponents) {
     this.#bankOf = components.bankOf
+    this.#peerOf = components.peerOf
     this.#onFault = components.onFault
     this.#random = seededRandom(components.seed ?? Math.floor(Math.random() * 2 ** 32))
   }
@@ -90,13 +96,23 @@ export class FaultLayer {
     return this.#state
   }
 
-  /** Replaces the whole fault state (validated by the caller with `faultStateSchema`). */
+  /**
+   * Replaces the whole fault state (validated by the caller with `faultStateSchema`). A peer that
+   * was blocked and is not any more is announced to the node as connected again: to the node, a
+   * healed partition is a link that came back, with everything gossiped meanwhile lost.
+   */
   set(state: FaultState): void {
+    const before = this.#state
     this.#state = state
+    for (const [bank, fault] of Object.entries(before.peers)) {
+      if (fault.blocked !== true || state.peers[bank]?.blocked === true) continue
+      const peerId = this.#peerOf(bank)
+      if (peerId !== undefined) this.#handlers?.onPeerConnected?.(peerId)
+    }
   }
 
   clear(): void {
-    this.#state = emptyFaultState
+    this.set(emptyFaultState)
   }
 
   /** Drops the messages still being delayed; the layer passes nothing on afterwards. */
@@ -149,7 +165,10 @@ export class FaultLayer {
 
   /** The handlers the transport calls, with inbound faults in front of the node's own. */
   wrapHandlers(handlers: TransportHandlers): TransportHandlers {
+    this.#handlers = handlers
     return {
+      // A connection is not a message: a blocked peer's is still reported (its gossip stays blocked).
+      ...(handlers.onPeerConnected === undefined ? {} : { onPeerConnected: (peerId: string) => handlers.onPeerConnected!(peerId) }),
       onMessage: (topic, bytes, fromPeer) => this.#inbound(fromPeer, () => handlers.onMessage(topic, bytes, fromPeer)),
       onDirect: (bytes, fromPeer) => this.#inbound(fromPeer, () => handlers.onDirect(bytes, fromPeer)),
       onRequest: (bytes, fromPeer) =>

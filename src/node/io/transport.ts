@@ -75,6 +75,11 @@ export interface TransportHandlers {
   onRequest(bytes: Uint8Array, fromPeer: string): Promise<Uint8Array>
   /** A one-way direct message of at most `messageBytesMax` bytes. Same rules as `onMessage`. */
   onDirect(bytes: Uint8Array, fromPeer: string): void
+  /**
+   * A validator connected (at start, or again after its connection dropped): what it missed
+   * while away never reaches it by gossip. Called from the network event; do not block.
+   */
+  onPeerConnected?(peerId: string): void
 }
 
 export interface TransportComponents {
@@ -287,6 +292,13 @@ class Libp2pTransport implements Transport {
       const peerId = event.detail.toString()
       this.#logger.info({ peer: peerId }, 'validator connected')
       this.#redialer?.connected(peerId)
+      if (this.#validators.has(peerId)) {
+        try {
+          this.#handlers.onPeerConnected?.(peerId)
+        } catch (error) {
+          this.#logger.error({ peer: peerId, err: error }, 'peer connected handler failed')
+        }
+      }
     })
     libp2p.addEventListener('peer:disconnect', (event) => {
       const peerId = event.detail.toString()

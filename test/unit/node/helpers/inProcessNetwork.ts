@@ -22,10 +22,15 @@ export const customerSigners = new Map(document.customers.map((c) => c.id).map((
 export const customersOf = (bank: string): string[] => document.customers.filter((c) => c.bank === bank).map((c) => c.id)
 export const peerIdOfBank = (bank: string): string => peerIdOf(keyPairFromSecret(deriveSecretKey(keySeed, bank)).publicKey)
 
-/** The in-memory network. `deaf` peers receive nothing (a test's way to hold one node back). */
+/**
+ * The in-memory network. `deaf` peers receive nothing (a test's way to hold one node back);
+ * `consensusMuted` peers exchange transactions but no consensus messages. A node that starts is
+ * reported connected to the running ones, and they to it, as libp2p's peer:connect does.
+ */
 export class Hub {
   readonly handlers = new Map<string, TransportHandlers>()
   readonly deaf = new Set<string>()
+  readonly consensusMuted = new Set<string>()
   /** Messages delivered, by receiving peer id. */
   readonly delivered = new Map<string, number>()
 
@@ -47,7 +52,14 @@ export class Hub {
       counters,
       start: async () => {
         running = true
+        const others = [...this.handlers.entries()]
         this.handlers.set(peerId, handlers)
+        for (const [other, otherHandlers] of others) {
+          setTimeout(() => {
+            otherHandlers.onPeerConnected?.(peerId)
+            handlers.onPeerConnected?.(other)
+          }, 1)
+        }
       },
       stop: async () => {
         running = false
@@ -56,11 +68,14 @@ export class Hub {
       isRunning: () => running,
       listenAddresses: () => [],
       peers: () => [...this.handlers.keys()].filter((p) => p !== peerId),
-      gossipPeers: () => [],
+      gossipPeers: () => [...this.handlers.keys()].filter((p) => p !== peerId),
       publish: async (topic, bytes) => {
         counters.channels[topic].messagesOut++
         counters.channels[topic].bytesOut += bytes.length
-        for (const other of this.handlers.keys()) if (other !== peerId) deliver(other, (h) => h.onMessage(topic, bytes, peerId))
+        for (const other of this.handlers.keys()) {
+          if (other === peerId || (topic === 'consensus' && (this.consensusMuted.has(peerId) || this.consensusMuted.has(other)))) continue
+          deliver(other, (h) => h.onMessage(topic, bytes, peerId))
+        }
         return this.handlers.size - 1
       },
       request: async (to, bytes) => {
@@ -68,7 +83,9 @@ export class Hub {
         if (target === undefined) throw new Error('no such peer')
         return target.onRequest(bytes, peerId)
       },
-      send: async (to, bytes) => deliver(to, (h) => h.onDirect(bytes, peerId)),
+      send: async (to, bytes) => {
+        if (!this.consensusMuted.has(peerId) && !this.consensusMuted.has(to)) deliver(to, (h) => h.onDirect(bytes, peerId))
+      },
       isValidator: () => true,
       publicKeyOf: () => undefined
     }
