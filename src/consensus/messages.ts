@@ -200,6 +200,7 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
         )
       ])
       if (first !== undefined) blockResponses.set(first, { chainId: message.chainId, blocks: [...message.blocks], bytes })
+      encodedHere.set(bytes, message)
       return bytes
     }
     case 'vote': {
@@ -213,11 +214,11 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
 }
 
 /**
- * Proposals and votes encoded in this process, by the identity of their bytes. A simulated
+ * Proposals, votes and block responses encoded in this process, by the identity of their bytes. A simulated
  * validator's broadcast reaches the others as the bytes object its engine encoded; decoding it
  * shape-checks the message's tuple (messageFromTuple, every check a received message gets) but
  * skips unpacking and re-encoding bytes this encoder wrote, which are canonical by construction.
- * The decoded proposal then shares its payload object with the proposer's, so the payload's
+ * A decoded proposal or block then shares its payload object with the sender's, so the payload's
  * encoding, hash and admission (memoized per payload object) are computed once per process.
  */
 const encodedHere = new WeakMap<Uint8Array, ConsensusMessage>()
