@@ -93,7 +93,7 @@ function keyedHash(secret: Uint8Array, message: Uint8Array): Uint8Array {
   b ^= length
   c ^= length
   d ^= length
-  const out = new Uint8Array(64)
+  const out = takeSignatureBytes()
   for (let i = 0; i < 16; i++) {
     const word = finalMix((a + Math.imul(i + 1, 0x9e3779b9)) ^ finalMix(b + i) ^ Math.imul(finalMix(c ^ Math.imul(i, 0x85ebca6b)), 3) ^ finalMix(d + Math.imul(i, 0xc2b2ae35)))
     out[4 * i] = word & 0xff
@@ -104,6 +104,25 @@ function keyedHash(secret: Uint8Array, message: Uint8Array): Uint8Array {
   return out
 }
 
+/**
+ * Signatures (and the copies `issued` keeps) are carved out of shared blocks instead of each
+ * getting an ArrayBuffer of its own: the garbage collector tracks every ArrayBuffer one by one,
+ * and a simulation makes two per transfer. A block lives while any signature in it does.
+ */
+const signatureBlockBytes = 64 * 1024
+let signatureBlock = new Uint8Array(signatureBlockBytes)
+let signatureBlockUsed = 0
+
+function takeSignatureBytes(): Uint8Array {
+  if (signatureBlockUsed + 64 > signatureBlockBytes) {
+    signatureBlock = new Uint8Array(signatureBlockBytes)
+    signatureBlockUsed = 0
+  }
+  const out = signatureBlock.subarray(signatureBlockUsed, signatureBlockUsed + 64)
+  signatureBlockUsed += 64
+  return out
+}
+
 const tagBytes = new Map<string, Uint8Array>()
 
 /**
@@ -111,13 +130,22 @@ const tagBytes = new Map<string, Uint8Array>()
  * the same bytes, several times faster than the portable implementation the core uses. The
  * simulator hashes its transaction ids and block payloads with it.
  */
-export function nativeHashTagged(tag: string, bytes: Uint8Array): Uint8Array {
+function tagPrefix(tag: string): Uint8Array {
   let prefix = tagBytes.get(tag)
   if (prefix === undefined) {
     prefix = new Uint8Array([...new TextEncoder().encode(tag), 0])
     tagBytes.set(tag, prefix)
   }
-  return new Uint8Array(createHash('sha256').update(prefix).update(bytes).digest())
+  return prefix
+}
+
+export function nativeHashTagged(tag: string, bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(tagPrefix(tag)).update(bytes).digest())
+}
+
+/** `bytesToHex(nativeHashTagged(tag, bytes))`, without the bytes in between (transaction ids). */
+export function nativeHashTaggedHex(tag: string, bytes: Uint8Array): string {
+  return createHash('sha256').update(tagPrefix(tag)).update(bytes).digest('hex')
 }
 
 export function createModeledSigner(secretKey: Uint8Array): Signer {
@@ -128,7 +156,9 @@ export function createModeledSigner(secretKey: Uint8Array): Signer {
     publicKey,
     sign(message) {
       const signature = keyedHash(secretKey, message)
-      issued.set(signature, { message, publicKey, signature: signature.slice() })
+      const copy = takeSignatureBytes()
+      copy.set(signature)
+      issued.set(signature, { message, publicKey, signature: copy })
       return signature
     }
   }

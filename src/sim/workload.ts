@@ -4,8 +4,7 @@
  * median; every draw comes from the run's seeded PRNG, so a seed fixes the whole workload.
  */
 import { transactionSigningBytes, type TransactionEnvelope } from '../protocol/envelope.ts'
-import { bytesToHex } from '../protocol/bytes.ts'
-import { nativeHashTagged } from './modeledCrypto.ts'
+import { nativeHashTaggedHex } from './modeledCrypto.ts'
 import type { Signer } from '../protocol/keys.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { depositTokenId } from '../ledger/tokens.ts'
@@ -65,7 +64,7 @@ export class Signing {
     // signTransaction, with the id hashed on node:crypto (the same SHA-256; see nativeHashTagged).
     const unsigned = { chainId: this.chainId, signer, publicKey: key.publicKey, nonce, body: encodeTransactionBody(body) }
     const signingBytes = transactionSigningBytes(unsigned)
-    return { ...unsigned, signature: key.sign(signingBytes), signingBytes, id: bytesToHex(nativeHashTagged(transactionIdTag, signingBytes)) }
+    return { ...unsigned, signature: key.sign(signingBytes), signingBytes, id: nativeHashTaggedHex(transactionIdTag, signingBytes) }
   }
 }
 
