@@ -861,7 +861,7 @@ export class ConsensusEngine {
     state.proposals.push(message)
     this.noteSender(state, this.validatorSet.get(this.validatorId)!)
     const entry = this.addBlockOwn(block, message.proposal.blockHash)
-    assert(entry.extendsProblem === null || validRound >= 0, `an own fresh block must extend the tip: ${entry.extendsProblem}`)
+    if (!(entry.extendsProblem === null || validRound >= 0)) assert(false, `an own fresh block must extend the tip: ${entry.extendsProblem}`)
   }
 
   private addBlockOwn(block: Block, hash: Uint8Array): BlockEntry {
@@ -883,7 +883,7 @@ export class ConsensusEngine {
     const key = `${this.round}/${type}`
     const existing = this.ownVotes.get(key)
     if (existing !== undefined) {
-      assert(sameHash(existing.blockHash, hash), `never sign two different ${type}s at height ${this.height} round ${this.round}`)
+      if (!sameHash(existing.blockHash, hash)) assert(false, `never sign two different ${type}s at height ${this.height} round ${this.round}`)
       return
     }
     const vote = this.signVote(type, hash)
@@ -1103,7 +1103,7 @@ export class ConsensusEngine {
   private checkCertifiedBlockExtends(block: Block): void {
     const header = block.header
     if (header.height === this.tip.height + 1 && equalBytes(header.previousBlockHash, this.tip.blockHash)) {
-      assert(equalBytes(header.appHash, this.tip.appHash), `app hash diverged at height ${this.tip.height}: a quorum certified another state`)
+      if (!equalBytes(header.appHash, this.tip.appHash)) assert(false, `app hash diverged at height ${this.tip.height}: a quorum certified another state`)
     }
   }
 

@@ -121,18 +121,32 @@ export class SharedLedgerStore {
     return this.#base.get(key)
   }
 
-  /** @internal a copy of the content at `height`. */
+  /**
+   * @internal a copy of the content at `height`. The last copy is handed out again for the same
+   * height (content at a height never changes, and callers only read it): the nodes' states
+   * compared at the end of a run, all at one height, take one copy.
+   */
   materialize(height: number): Map<string, Encodable> {
     assert(height >= this.#baseHeight && height <= this.headHeight, `height ${height} is within the shared heights ${this.#baseHeight}..${this.headHeight}`)
+    if (this.#lastCopy !== undefined && this.#lastCopy.height === height) return this.#lastCopy.entries
+    const copy = this.#copyAt(height)
+    this.#lastCopy = { height, entries: copy }
+    return copy
+  }
+
+  /** A copy of the content at `height` of the caller's own, to write to. */
+  #copyAt(height: number): Map<string, Encodable> {
     const copy = new Map(this.#base)
     const last = this.#first + height - this.#baseHeight
     for (let index = this.#first; index < last; index++) this.#blocks[index]!.writes.forEach((value, key) => copy.set(key, value))
     return copy
   }
 
+  #lastCopy: { readonly height: number; readonly entries: Map<string, Encodable> } | undefined = undefined
+
   /** @internal a member at `height - 1` commits `height`. */
   commit(view: SharedStateView, height: number, writes: ReadonlyMap<string, Encodable>, stateRoot: Uint8Array): { readonly store: StateStore; readonly accountsWritten: boolean } {
-    assert(this.#members.get(view.member) === view && view.height === height - 1, `${view.member} commits height ${height} from the height before`)
+    if (this.#members.get(view.member) !== view || view.height !== height - 1) assert(false, `${view.member} commits height ${height} from the height before`)
     const index = this.#first + height - this.#baseHeight - 1
     let block = this.#blocks[index]
     if (block === undefined) {
@@ -152,7 +166,7 @@ export class SharedLedgerStore {
 
   /** Takes a member out, with a copy of the content at its height; returns the copy. */
   #depart(view: SharedStateView): Map<string, Encodable> {
-    const own = this.materialize(view.height)
+    const own = this.#copyAt(view.height)
     view.own = own
     this.#members.delete(view.member)
     this.departures++
@@ -209,7 +223,7 @@ export class SharedStateView implements SharedStateReader {
   commit(height: number, writes: ReadonlyMap<string, Encodable>, stateRoot: Uint8Array): { readonly store: StateStore; readonly accountsWritten: boolean } {
     const own = this.own
     if (own === undefined) return this.store.commit(this, height, writes, stateRoot)
-    assert(this.height === height - 1, `${this.member} commits height ${height} from the height before`)
+    if (this.height !== height - 1) assert(false, `${this.member} commits height ${height} from the height before`)
     writes.forEach((value, key) => own.set(key, value))
     return { store: own, accountsWritten: writesAccounts(writes) }
   }
