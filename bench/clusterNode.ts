@@ -279,6 +279,12 @@ async function run(context: BenchmarkContext): Promise<string> {
     cluster.nodeExecArgv = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
     context.progress(`node processes write CPU profiles to ${profileDir}`)
   }
+  // CORRIDOR_BENCH_NODE_FLAGS="--flag ...": extra Node.js flags for the node processes (trials).
+  const nodeFlags = (process.env['CORRIDOR_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '')
+  if (nodeFlags.length > 0) {
+    cluster.nodeExecArgv = [...cluster.nodeExecArgv, ...nodeFlags]
+    context.progress(`node processes run with ${nodeFlags.join(' ')}`)
+  }
   const results: PhaseResult[] = []
   try {
     cluster.startAll()

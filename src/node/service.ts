@@ -19,10 +19,14 @@
  * arrived by gossip admits them itself).
  *
  * Bounds: the queue holds `inputQueueMax` network inputs; beyond, peer input is dropped (counted,
- * consensus recovers it) and submissions are refused with QUEUE_FULL. The transaction lane also
- * holds at most `transactionQueueBytesMax` bytes of transactions, so a client offering more than
- * the node can verify gets QUEUE_FULL (503) at once instead of a backlog of many seconds. Timeouts
- * and loaded blocks are never dropped: the engine schedules a bounded number of them.
+ * consensus recovers it). The transaction lane also holds at most `transactionQueueBytesMax` bytes
+ * of transactions. Client submissions are refused with QUEUE_FULL (503) once either is half full,
+ * so a client offering more than the node can verify learns it at once instead of waiting out a
+ * backlog of many seconds, and the other half stays for peers' gossip: a batch a peer gossiped
+ * holds transactions another node already accepted, and one dropped here is never sent again,
+ * so this node could later propose a signer's next transaction without it and leave an accepted
+ * payment stale. Timeouts and loaded blocks are never dropped: the engine schedules a bounded
+ * number of them.
  *
  * Shape: options with documented defaults, components, a factory (`createNodeService`) and
  * start/stop, like the transport.
@@ -483,12 +487,12 @@ class ReplicaNodeService implements NodeService {
 
   submit(envelopes: readonly TransactionEnvelope[]): Promise<SubmitResult[]> {
     if (this.#state !== 'running') return Promise.reject(new NodeError('NOT_RUNNING', 'the node is not running'))
-    if (this.#boundedInQueue >= this.#inputQueueMax) {
+    if (this.#boundedInQueue >= this.#inputQueueMax / 2) {
       this.metrics.reject('queue', 'QUEUE_FULL')
-      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#inputQueueMax} inputs waiting; try again shortly`))
+      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#boundedInQueue} inputs waiting; try again shortly`))
     }
     const bytes = queuedBytesOf(envelopes)
-    if (this.#transactionBytesQueued > 0 && this.#transactionBytesQueued + bytes > this.#transactionQueueBytesMax) {
+    if (this.#transactionBytesQueued > 0 && this.#transactionBytesQueued + bytes > this.#transactionQueueBytesMax / 2) {
       this.metrics.reject('queue', 'QUEUE_FULL')
       return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#transactionBytesQueued} bytes of transactions waiting for their checks; try again shortly`))
     }
@@ -500,9 +504,9 @@ class ReplicaNodeService implements NodeService {
     if (!(this.#options.customerSigners?.has(request.payer) ?? false)) {
       return Promise.reject(new NodeError('UNKNOWN_CUSTOMER', `${request.payer} is not a customer whose key this node holds`))
     }
-    if (this.#boundedInQueue >= this.#inputQueueMax) {
+    if (this.#boundedInQueue >= this.#inputQueueMax / 2) {
       this.metrics.reject('queue', 'QUEUE_FULL')
-      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#inputQueueMax} inputs waiting; try again shortly`))
+      return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#boundedInQueue} inputs waiting; try again shortly`))
     }
     return new Promise((resolve, reject) => this.#enqueue({ kind: 'pay', request, resolve, reject }))
   }
@@ -517,7 +521,7 @@ class ReplicaNodeService implements NodeService {
     }
     if (this.#state !== 'running') return
     if (this.#boundedInQueue >= this.#inputQueueMax || (topic !== 'consensus' && this.#transactionBytesQueued + bytes.length > this.#transactionQueueBytesMax)) {
-      this.#rejected('queue', 'QUEUE_FULL', from)
+      this.#rejected(edge, 'QUEUE_FULL', from)
       return
     }
     const input: StepInput = topic === 'consensus' ? { kind: 'consensusMessage', from, bytes } : { kind: 'transactionBatch', from, bytes }
