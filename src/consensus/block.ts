@@ -84,6 +84,15 @@ export function encodePayload(payload: Payload): Uint8Array {
   return bytes
 }
 
+/**
+ * Records the canonical encoding of a payload its builder put together from parts it had encoded
+ * already (the replica splices transactions' signing bytes), so encodePayload does not pack it
+ * again. The caller vouches that `bytes` is exactly `encode(payload)`.
+ */
+export function rememberPayloadEncoding(payload: Payload, bytes: Uint8Array): void {
+  if (typeof payload === 'object' && payload !== null && !(payload instanceof Uint8Array)) payloadBytesCache.set(payload, bytes)
+}
+
 /** The payload's encoding as an element of an enclosing tuple (see encodeTuple). */
 export function preencodedPayload(payload: Payload): Preencoded {
   return new Preencoded(encodePayload(payload))

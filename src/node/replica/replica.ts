@@ -11,11 +11,12 @@
  */
 import { bytesToHex, equalBytes } from '../../protocol/bytes.ts'
 import { encode, type Encodable } from '../../protocol/encoding.ts'
-import { transactionToTuple, type TransactionEnvelope } from '../../protocol/envelope.ts'
+import { transactionDomainTag, transactionToTuple, type TransactionEnvelope } from '../../protocol/envelope.ts'
 import type { Signer, SignatureVerifier } from '../../protocol/keys.ts'
 import { assert } from '../../protocol/assert.ts'
 import {
   ConsensusEngine,
+  rememberPayloadEncoding,
   type Block,
   type ByzantineBehaviour,
   type CertifiedBlock,
@@ -441,10 +442,12 @@ export class Replica {
       gapGraceMs: this.limits.nonceGapGraceMs,
       ...(censor === undefined ? {} : { skip: (tx: AdmittedTransaction) => censor(tx.signer) })
     })
-    const payload: Encodable[] = txs.map((tx) => transactionToTuple(tx.envelope))
+    const envelopes = txs.map((tx) => tx.envelope)
     if (this.byzantine.replayTransactions === true) {
-      for (const tx of this.recentlyCommitted.slice(-16)) payload.push(transactionToTuple(tx.envelope))
+      for (const tx of this.recentlyCommitted.slice(-16)) envelopes.push(tx.envelope)
     }
+    const payload: Encodable[] = envelopes.map(transactionToTuple)
+    rememberPayloadEncoding(payload, encodePayloadOf(envelopes))
     return payload
   }
 
@@ -551,4 +554,65 @@ export class Replica {
     // The driver's clock may be coarse; the replica never lets its own view go backwards.
     if (nowMs > this.nowMs) this.nowMs = nowMs
   }
+}
+
+/** `encode(transactionDomainTag)`: what signing bytes hold after their array header and before the chain id. */
+const domainTagBytes = encode(transactionDomainTag).length
+
+/**
+ * `encode(envelopes.map(transactionToTuple))` without packing the transactions again. A transaction
+ * tuple `[chainId, signer, publicKey, nonce, body, signature]` and the signing tuple `[tag, chainId,
+ * signer, publicKey, nonce, body]` are both six-element arrays sharing five encoded fields, which an
+ * envelope carries already encoded in its signing bytes; so each transaction is the array header,
+ * the signing bytes after the header and tag, and the signature as a bin (a test checks the result
+ * against encode byte for byte).
+ */
+export function encodePayloadOf(envelopes: readonly TransactionEnvelope[]): Uint8Array {
+  const count = envelopes.length
+  let length = count < 16 ? 1 : count < 0x10000 ? 3 : 5
+  for (const envelope of envelopes) length += 1 + envelope.signingBytes.length - 1 - domainTagBytes + binHeaderBytes(envelope.signature.length) + envelope.signature.length
+  const out = new Uint8Array(length)
+  let at = 0
+  if (count < 16) out[at++] = 0x90 | count
+  else if (count < 0x10000) {
+    out[at++] = 0xdc
+    out[at++] = count >> 8
+    out[at++] = count & 0xff
+  } else {
+    out[at++] = 0xdd
+    out[at++] = count >>> 24
+    out[at++] = (count >> 16) & 0xff
+    out[at++] = (count >> 8) & 0xff
+    out[at++] = count & 0xff
+  }
+  for (const envelope of envelopes) {
+    const signing = envelope.signingBytes
+    out[at++] = 0x96
+    out.set(signing.subarray(1 + domainTagBytes), at)
+    at += signing.length - 1 - domainTagBytes
+    const signature = envelope.signature
+    const size = signature.length
+    if (size < 0x100) {
+      out[at++] = 0xc4
+      out[at++] = size
+    } else if (size < 0x10000) {
+      out[at++] = 0xc5
+      out[at++] = size >> 8
+      out[at++] = size & 0xff
+    } else {
+      out[at++] = 0xc6
+      out[at++] = size >>> 24
+      out[at++] = (size >> 16) & 0xff
+      out[at++] = (size >> 8) & 0xff
+      out[at++] = size & 0xff
+    }
+    out.set(signature, at)
+    at += size
+  }
+  assert(at === length, 'a spliced payload fills its bytes')
+  return out
+}
+
+function binHeaderBytes(size: number): number {
+  return size < 0x100 ? 2 : size < 0x10000 ? 3 : 5
 }
