@@ -3,7 +3,9 @@
  *
  * One LevelDB per node, split by sublevels:
  *   blocks/<height>    [headerTuple, payload, certificateTuple]        committed blocks with their commit certificates
- *   state/<key>        encode(value)                                  the ledger's entries (ledger/stateKeys.ts)
+ *   state/<key>        encode(value)                                  the ledger's entries as of meta/stateHeight (ledger/stateKeys.ts)
+ *   stateLog/<height>  [key, value, key, value, ...]                  a committed block's ledger writes, above meta/stateHeight
+ *   meta/stateHeight   height                                         the height state/ is at (absent in a store written before the log: the tip's)
  *   meta/tip           [height, blockHash, timeMs, stateRoot]          the last committed block
  *   meta/chain         [chainId, genesisRoot]                          which network this store belongs to
  *   receipts/<txId>    [height, index, status, reason, message, rule, received, reports]   written once, never overwritten
@@ -20,6 +22,14 @@
  * records written since. On open the store recovers the ledger state from its entries, the tip,
  * and the WAL records above the tip; a record that fails its frame check (a torn last write) is
  * dropped with everything after it, never decoded.
+ *
+ * Ledger writes go to the log, one record per block, and into state/ only every
+ * `stateSnapshotBlocks` blocks (each key once, at its latest value, with the log records it
+ * covers deleted in the same batch). A payment writes some ten entries, and a LevelDB write costs
+ * a few microseconds of JavaScript and native work however small it is, so writing each entry at
+ * every block was a tenth of a loaded node's CPU; keys written again and again (the FX provider's
+ * balances, token supplies, policy counters) are now written once per snapshot. Recovery reads
+ * state/ and applies the log records above meta/stateHeight in height order.
  *
  * Receipts are put-if-absent: the first block that finalized a transaction id owns its receipt. A
  * later block carrying the same transaction again (a replay a Byzantine proposer slipped into a
@@ -111,6 +121,9 @@ function padKey(value: number): string {
   return value.toString().padStart(padWidth, '0')
 }
 
+/** Blocks between two snapshots of the ledger into state/ (see the header). */
+export const stateSnapshotBlocks = 64
+
 /** Bytes a stored value may have when read back: a block with its certificate, at most. */
 const storedValueBytesMax = 64 * 1024 * 1024
 
@@ -129,6 +142,7 @@ export class LevelStore {
   readonly #db: Level<string, Uint8Array>
   readonly #blocks: Sub
   readonly #state: Sub
+  readonly #stateLog: Sub
   readonly #meta: Sub
   readonly #receipts: Sub
   readonly #wal: Sub
@@ -142,6 +156,10 @@ export class LevelStore {
   #walIndex: Array<{ readonly sequence: number; readonly height: number }> = []
   #evidenceSequence = 0
   #closed = false
+  /** The height state/ is at; the log holds the blocks above it. */
+  #stateHeight = 0
+  /** Ledger entries written since the snapshot at #stateHeight, latest value of each. */
+  #unsnapshotted = new Map<string, Encodable>()
   #recovered: RecoveredState | undefined
 
   private constructor(path: string, db: Level<string, Uint8Array>, limits: ConsensusLimits, tip: ChainTip) {
@@ -150,6 +168,7 @@ export class LevelStore {
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Sub
     this.#blocks = sub('blocks')
     this.#state = sub('state')
+    this.#stateLog = sub('stateLog')
     this.#meta = sub('meta')
     this.#receipts = sub('receipts')
     this.#wal = sub('wal')
@@ -202,6 +221,7 @@ export class LevelStore {
       const operations: BatchOperation[] = [{ type: 'put', sublevel: this.#meta, key: 'chain', value: encode([genesis.chainId, genesis.stateRoot]) }]
       for (const [key, value] of genesis.entries) operations.push({ type: 'put', sublevel: this.#state, key, value: encode(value) })
       operations.push({ type: 'put', sublevel: this.#meta, key: 'tip', value: encodeTip(this.#tip) })
+      operations.push({ type: 'put', sublevel: this.#meta, key: 'stateHeight', value: encode(0) })
       await this.#write(operations)
     } else {
       const [chainId, genesisRoot] = this.#decode(chainBytes, 'meta/chain') as [string, Uint8Array]
@@ -216,6 +236,23 @@ export class LevelStore {
 
     const entries = new Map<string, Encodable>()
     for await (const [key, value] of this.#state.iterator()) entries.set(key, this.#decode(value, `state/${key}`))
+    const stateHeightBytes = await this.#meta.get('stateHeight')
+    this.#stateHeight = stateHeightBytes === undefined ? this.#tip.height : Number(this.#decode(stateHeightBytes, 'meta/stateHeight'))
+    if (!Number.isSafeInteger(this.#stateHeight) || this.#stateHeight < 0 || this.#stateHeight > this.#tip.height) {
+      throw new StoreError('STORE_CORRUPT', `${this.path} has a state snapshot at height ${this.#stateHeight}, not between 0 and the tip ${this.#tip.height}`)
+    }
+    let expectedHeight = this.#stateHeight + 1
+    for await (const [key, value] of this.#stateLog.iterator({ gte: padKey(this.#stateHeight + 1), lte: padKey(this.#tip.height) })) {
+      if (Number(key) !== expectedHeight) throw new StoreError('STORE_CORRUPT', `${this.path} lacks the ledger writes of block ${expectedHeight} (found ${Number(key)})`)
+      const writes = this.#decode(value, `stateLog/${key}`)
+      if (!Array.isArray(writes) || writes.length % 2 !== 0) throw new StoreError('STORE_CORRUPT', `stateLog/${key} is not a list of key and value pairs`)
+      for (let i = 0; i < writes.length; i += 2) {
+        entries.set(writes[i] as string, writes[i + 1]!)
+        this.#unsnapshotted.set(writes[i] as string, writes[i + 1]!)
+      }
+      expectedHeight++
+    }
+    if (expectedHeight !== this.#tip.height + 1) throw new StoreError('STORE_CORRUPT', `${this.path} lacks the ledger writes of blocks ${expectedHeight} to ${this.#tip.height}`)
     const ledger = restoreLedgerState({ entries, height: this.#tip.height, timeMs: this.#tip.timeMs, stateRoot: this.#tip.appHash, sha256: genesis.sha256 })
 
     const wal: WalRecord[] = []
@@ -301,7 +338,18 @@ export class LevelStore {
     const operations: BatchOperation[] = [
       { type: 'put', sublevel: this.#blocks, key: padKey(committed.height), value: encode([headerToTuple(header), committed.block.payload, certificateToTuple(committed.certificate)]) }
     ]
-    for (const [key, value] of committed.writes) operations.push({ type: 'put', sublevel: this.#state, key, value: encode(value) })
+    const log: Encodable[] = []
+    for (const [key, value] of committed.writes) log.push(key, value)
+    operations.push({ type: 'put', sublevel: this.#stateLog, key: padKey(committed.height), value: encode(log) })
+    const snapshot = committed.height - this.#stateHeight >= stateSnapshotBlocks
+    if (snapshot) {
+      // Fold the log into state/: each key written since the last snapshot, once, at its value now.
+      const latest = new Map(this.#unsnapshotted)
+      for (const [key, value] of committed.writes) latest.set(key, value)
+      for (const [key, value] of latest) operations.push({ type: 'put', sublevel: this.#state, key, value: encode(value) })
+      for (let height = this.#stateHeight + 1; height <= committed.height; height++) operations.push({ type: 'del', sublevel: this.#stateLog, key: padKey(height) })
+      operations.push({ type: 'put', sublevel: this.#meta, key: 'stateHeight', value: encode(committed.height) })
+    }
     // Put-if-absent (see the header): ids already stored, or seen earlier in this block, keep their first receipt.
     const ids = committed.receipts.map((receipt) => receipt.transactionId)
     const existing = ids.length === 0 ? [] : await this.#receipts.getMany(ids)
@@ -321,6 +369,12 @@ export class LevelStore {
     await this.#write(operations)
     this.#walIndex = keep
     this.#tip = tip
+    if (snapshot) {
+      this.#stateHeight = committed.height
+      this.#unsnapshotted = new Map()
+    } else {
+      for (const [key, value] of committed.writes) this.#unsnapshotted.set(key, value)
+    }
   }
 
   /** Committed blocks with certificates from `fromHeight`, at most `count`, in height order. */
