@@ -306,7 +306,9 @@ async function run(context: BenchmarkContext): Promise<string> {
     generator.stopPolling()
   } finally {
     await cluster.stopAll()
-    rmSync(parent, { recursive: true, force: true })
+    // CORRIDOR_BENCH_KEEP=1 keeps the nodes' data and logs for a look afterwards.
+    if (process.env['CORRIDOR_BENCH_KEEP'] === '1') context.progress(`kept the cluster's data and logs in ${parent}`)
+    else rmSync(parent, { recursive: true, force: true })
   }
 
   const saturation = results[results.length - 1]!
