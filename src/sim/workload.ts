@@ -62,9 +62,12 @@ export class Signing {
     const nonce = (this.nonces.get(signer) ?? 0n) + 1n
     this.nonces.set(signer, nonce)
     // signTransaction, with the id hashed on node:crypto (the same SHA-256; see nativeHashTagged).
-    const unsigned = { chainId: this.chainId, signer, publicKey: key.publicKey, nonce, body: encodeTransactionBody(body) }
-    const signingBytes = transactionSigningBytes(unsigned)
-    return { ...unsigned, signature: key.sign(signingBytes), signingBytes, id: nativeHashTaggedHex(transactionIdTag, signingBytes) }
+    const chainId = this.chainId
+    const publicKey = key.publicKey
+    const encodedBody = encodeTransactionBody(body)
+    const signingBytes = transactionSigningBytes({ chainId, signer, publicKey, nonce, body: encodedBody })
+    // The envelope written out rather than spread from the unsigned one: a spread per transfer cost as much as signing.
+    return { chainId, signer, publicKey, nonce, body: encodedBody, signature: key.sign(signingBytes), signingBytes, id: nativeHashTaggedHex(transactionIdTag, signingBytes) }
   }
 }
 

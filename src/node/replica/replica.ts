@@ -141,6 +141,13 @@ export interface ReplicaMetrics {
   proposalsRejected: number
 }
 
+/**
+ * Payloads a replica of this process built from its mempool, with the admitted transactions they
+ * were built from: admitting such a payload again (at its proposer, and at the simulated
+ * validators that share its object) would only find each transaction's admission by its tuple.
+ */
+const builtPayloads = new WeakMap<object, readonly AdmittedTransaction[]>()
+
 /** Pending executions of proposals kept per height (one per distinct proposed block). */
 const pendingExecutionsMax = 8
 
@@ -448,6 +455,10 @@ export class Replica {
     }
     const payload: Encodable[] = envelopes.map(transactionToTuple)
     rememberPayloadEncoding(payload, encodePayloadOf(envelopes))
+    // Its transactions are admitted already: remember them for the payload's admission, unless one
+    // appears twice (a replayed one), which the admission must refuse as it would from a peer.
+    const admitted = this.byzantine.replayTransactions === true ? [...txs, ...this.recentlyCommitted.slice(-16)] : txs
+    if (new Set(admitted.map((tx) => tx.id)).size === admitted.length) builtPayloads.set(payload, admitted)
     return payload
   }
 
@@ -458,7 +469,7 @@ export class Replica {
    */
   private payloadTransactions(payload: Encodable, transactionsMax = Number.MAX_SAFE_INTEGER): readonly AdmittedTransaction[] | undefined {
     if (!Array.isArray(payload) || payload.length > transactionsMax) return undefined
-    return this.admission.admitPayload(payload as readonly Encodable[])
+    return builtPayloads.get(payload) ?? this.admission.admitPayload(payload as readonly Encodable[])
   }
 
   /**
