@@ -60,6 +60,28 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
 
+interface SignatureChecks {
+  /** Ed25519 verifications of transactions per committed transaction, per node. */
+  readonly verifiedPerTransaction: number
+  /** Admissions answered from the signature cache per committed transaction, per node. */
+  readonly cachedPerTransaction: number
+}
+
+/** Reads every node's signature-check and committed-transaction counters from /metrics. */
+async function readSignatureChecks(cluster: LocalCluster): Promise<SignatureChecks> {
+  let verified = 0
+  let cached = 0
+  let committed = 0
+  for (const node of cluster.nodes) {
+    const text = await (await fetch(`${node.api}/metrics`)).text()
+    const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0)
+    verified += value(/^corridor_signature_checks_total\{result="verified"[^}]*\} (\d+)/m)
+    cached += value(/^corridor_signature_checks_total\{result="cached"[^}]*\} (\d+)/m)
+    committed += value(/^corridor_transactions_committed_total\{[^}]*\} (\d+)/m)
+  }
+  return { verifiedPerTransaction: verified / Math.max(1, committed), cachedPerTransaction: cached / Math.max(1, committed) }
+}
+
 /** CPU milliseconds (user + system) a process has used, from /proc (Linux). */
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0
@@ -286,6 +308,7 @@ async function run(context: BenchmarkContext): Promise<string> {
     context.progress(`node processes run with ${nodeFlags.join(' ')}`)
   }
   const results: PhaseResult[] = []
+  let signatureChecks: SignatureChecks | undefined
   try {
     cluster.startAll()
     await cluster.waitFinalizing(90_000)
@@ -304,6 +327,7 @@ async function run(context: BenchmarkContext): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 2_000))
     }
     generator.stopPolling()
+    signatureChecks = await readSignatureChecks(cluster)
   } finally {
     await cluster.stopAll()
     // CORRIDOR_BENCH_KEEP=1 keeps the nodes' data and logs for a look afterwards.
@@ -343,6 +367,12 @@ async function run(context: BenchmarkContext): Promise<string> {
     '',
     `Targets (issue 5): at least 2,000 finalized per second at saturation: ${verdict(saturation.finalizedPerSecond >= 2_000)} (${fmt(saturation.finalizedPerSecond)}/s); p99 under 1 s at 1,000 per second offered: ${verdict(at1000.latencyMs.p99 < 1_000)} (${fmt(at1000.latencyMs.p99)} ms).`,
     '',
+    ...(signatureChecks === undefined
+      ? []
+      : [
+          `Signature checks over the whole run, from the nodes' \`corridor_signature_checks_total\`: ${fmt(signatureChecks.verifiedPerTransaction, 2)} Ed25519 verifications per committed payment on each node (the floor is 1: every validator checks every payment it admits), and ${fmt(signatureChecks.cachedPerTransaction, 2)} admissions per payment answered from the cache (the same payment met again in a proposal or a block).`,
+          ''
+        ]),
     whereTheTimeGoes
   ].join('\n')
 }

@@ -16,6 +16,8 @@ export interface NodeMetricsSources {
   readonly mempoolTransactions: () => number
   readonly round: () => number
   readonly inputQueueLength: () => number
+  /** Transaction signatures verified, and admissions answered from the cache instead. */
+  readonly signatureChecks: () => { readonly verified: number; readonly cached: number }
 }
 
 export class NodeMetrics {
@@ -40,6 +42,19 @@ export class NodeMetrics {
     new Gauge({ name: 'corridor_mempool_transactions', help: 'Transactions waiting in the mempool', registers, collect() { this.set(sources.mempoolTransactions()) } })
     new Gauge({ name: 'corridor_peers', help: 'Validators connected to this node', registers, collect() { this.set(sources.peers()) } })
     new Gauge({ name: 'corridor_input_queue_inputs', help: 'Inputs waiting in the node queue', registers, collect() { this.set(sources.inputQueueLength()) } })
+    // Counters kept by the admission cache; exposed as counters read at scrape time.
+    new Counter({
+      name: 'corridor_signature_checks_total',
+      help: 'Transaction admissions by outcome of the signature cache: verified (an Ed25519 check ran) or cached (the transaction was checked before)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const checks = sources.signatureChecks()
+        this.reset()
+        this.inc({ result: 'verified' }, checks.verified)
+        this.inc({ result: 'cached' }, checks.cached)
+      }
+    })
     this.blockIntervalSeconds = new Histogram({
       name: 'corridor_block_interval_seconds',
       help: 'Block time of a committed block minus that of its parent',

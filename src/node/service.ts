@@ -368,7 +368,8 @@ class ReplicaNodeService implements NodeService {
       peers: () => (this.#transport?.isRunning() === true ? this.#transport.peers().length : 0),
       mempoolTransactions: () => this.#replica?.mempoolSize ?? 0,
       round: () => this.#replica?.consensus.status().round ?? 0,
-      inputQueueLength: () => this.#urgent.length + this.#transactionLane.length
+      inputQueueLength: () => this.#urgent.length + this.#transactionLane.length,
+      signatureChecks: () => ({ verified: this.#admission?.verifications ?? 0, cached: this.#admission?.hits ?? 0 })
     })
     if (options.faultInjection !== undefined) {
       this.#faultLayer = new FaultLayer({
