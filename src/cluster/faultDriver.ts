@@ -1,8 +1,9 @@
 /**
  * A scenario's faults against real node processes (docs/faults.md):
  *
- *   crash          SIGKILL (LocalCluster.kill); the storage mode cannot be chosen for a real
- *                  process: SIGKILL loses what the node had not synced, whatever the scenario says
+ *   crash          SIGKILL (LocalCluster.kill); with `storage: lose-unsynced` or `torn-wal`, the
+ *                  killed node's LevelDB is then opened and its last WAL record dropped or torn
+ *                  (storageFaults.ts), before anything can restart it
  *   restart        a new process on the same data directory (LocalCluster.start)
  *   pause/until    SIGSTOP, then SIGCONT
  *   partition      `blocked` on both sides of every cut pair, through PUT /v1/admin/faults
@@ -20,6 +21,7 @@
 import type { Scenario, ScenarioFault } from '../sim/scenario/schema.ts'
 import type { LocalCluster } from './localCluster.ts'
 import { waitFor } from './nodeClient.ts'
+import { applyStorageFault, type StorageFault, type StorageFaultResult } from './storageFaults.ts'
 
 export interface FaultStep {
   readonly atMs: number
@@ -59,6 +61,10 @@ export class FaultDriver {
   readonly #log: (line: string) => void
   /** Errors from background work (a restarted node that never answered), reported at the end. */
   readonly errors: string[] = []
+  /** What each storage fault did to the stored WAL. */
+  readonly storageFaults: Array<StorageFaultResult & { readonly bank: string }> = []
+  /** Applies a storage fault to a killed node's store (replaceable in tests without processes). */
+  applyStorageFault: (dataDir: string, fault: StorageFault) => Promise<StorageFaultResult> = applyStorageFault
   /** Called once a restarted node answers and has its faults back (the run resubmits what it may have lost). */
   onRestored: (bank: string) => void = () => undefined
 
@@ -89,6 +95,12 @@ export class FaultDriver {
         if (this.#paused.has(fault.crash)) this.#paused.delete(fault.crash)
         this.#crashed.add(fault.crash)
         await this.#cluster.kill(fault.crash)
+        if (fault.storage !== 'intact') {
+          const result = await this.applyStorageFault(this.#cluster.dataDir(fault.crash), fault.storage)
+          this.storageFaults.push({ bank: fault.crash, ...result })
+          const what = result.torn !== undefined ? `WAL record ${Number(result.torn.key)} torn (${result.torn.keptBytes} of ${result.torn.bytes} bytes kept)` : result.dropped.length > 0 ? `WAL record${result.dropped.length === 1 ? '' : 's'} ${result.dropped.map(Number).join(', ')} dropped` : 'no WAL record above the tip: nothing unsynced'
+          this.#log(`${fault.crash}: ${fault.storage}: ${what} (of ${result.records})`)
+        }
       })
     } else if ('restart' in fault) {
       at(fault.at, `restart ${fault.restart}`, true, async () => {

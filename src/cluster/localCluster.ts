@@ -16,7 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { initNetwork, standardBankSpecs, type BankSpec, type NetworkInitOptions } from '../config/networkInit.ts'
 import { standardFxRates } from '../ledger/testing/network.ts'
 import { ClusterError } from './errors.ts'
@@ -141,6 +141,14 @@ export class LocalCluster {
     const path = this.logPath(bank)
     if (!existsSync(path)) return '(no log yet)'
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  }
+
+  /** The bank's LevelDB directory: node.json's `dataDir`, relative to that file. */
+  dataDir(bank: string): string {
+    const config = this.node(bank).config
+    const node = JSON.parse(readFileSync(config, 'utf8')) as { dataDir?: unknown }
+    if (typeof node.dataDir !== 'string') throw new ClusterError('CLUSTER_NOT_FOUND', `${config} names no dataDir`)
+    return resolve(dirname(config), node.dataDir)
   }
 
   /** Starts the bank's node process (a new process on the same data directory if it ran before). */

@@ -2,4 +2,4 @@
 import t from 'tap'
 import { compareBackends } from './clusterRunCompare.ts'
 
-t.test('cluster run and sim run of byzantine-equivocate-short.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'byzantine-equivocate-short.yaml'))
+t.test('cluster run and sim run of configs/scenarios/byzantine-equivocate.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'configs/scenarios/byzantine-equivocate.yaml'))

@@ -2,4 +2,4 @@
 import t from 'tap'
 import { compareBackends } from './clusterRunCompare.ts'
 
-t.test('cluster run and sim run of crash-restart-short.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'crash-restart-short.yaml'))
+t.test('cluster run and sim run of configs/scenarios/crash-restart.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'configs/scenarios/crash-restart.yaml'))

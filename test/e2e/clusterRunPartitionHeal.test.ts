@@ -2,4 +2,4 @@
 import t from 'tap'
 import { compareBackends } from './clusterRunCompare.ts'
 
-t.test('cluster run and sim run of partition-heal-short.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'partition-heal-short.yaml'))
+t.test('cluster run and sim run of configs/scenarios/partition-heal.yaml agree', { timeout: 280_000 }, (t) => compareBackends(t, 'configs/scenarios/partition-heal.yaml'))

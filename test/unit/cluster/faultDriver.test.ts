@@ -11,7 +11,7 @@ import { FaultDriver } from '../../../src/cluster/faultDriver.ts'
 import type { LocalCluster } from '../../../src/cluster/localCluster.ts'
 import type { Scenario } from '../../../src/sim/scenario/schema.ts'
 
-const fixtures = resolve(import.meta.dirname, '../../e2e/fixtures')
+const scenarios = resolve(import.meta.dirname, '../../../configs/scenarios')
 
 interface Call {
   readonly bank: string
@@ -29,6 +29,7 @@ function recorder(banks: readonly string[]): { cluster: LocalCluster; calls: Cal
     adminToken: 'secret',
     isRunning: (bank: string) => running.has(bank),
     kill: async (bank: string) => void (running.delete(bank), signals.push(`SIGKILL ${bank}`)),
+    dataDir: (bank: string) => `/cluster/${bank}/data`,
     start: (bank: string) => void (running.add(bank), signals.push(`start ${bank}`)),
     pause: async (bank: string) => void signals.push(`SIGSTOP ${bank}`),
     resume: async (bank: string) => void signals.push(`SIGCONT ${bank}`),
@@ -44,7 +45,7 @@ function recorder(banks: readonly string[]): { cluster: LocalCluster; calls: Cal
 }
 
 t.test('partition and heal, a slow link, the latency table underneath', async (t) => {
-  const { scenario } = loadScenarioFile(join(fixtures, 'partition-heal-short.yaml'))
+  const { scenario } = loadScenarioFile(join(scenarios, 'partition-heal.yaml'))
   const banks = scenario.banks.map((bank) => bank.id)
   const { cluster, calls } = recorder(banks)
   const driver = new FaultDriver(cluster, scenario, () => undefined)
@@ -52,10 +53,10 @@ t.test('partition and heal, a slow link, the latency table underneath', async (t
   t.same(
     steps.map((step) => [step.atMs, step.label, step.ends]),
     [
-      [6_000, 'partition icbc+bochk | enbd+dbs', false],
-      [12_000, 'heal partition', true],
-      [16_000, 'delay +300ms on icbc-enbd', false],
-      [20_000, 'end delay +300ms on icbc-enbd', true]
+      [15_000, 'partition icbc+bochk | enbd+dbs', false],
+      [25_000, 'heal partition', true],
+      [35_000, 'delay +300ms on icbc-enbd', false],
+      [45_000, 'end delay +300ms on icbc-enbd', true]
     ],
     'the steps in time order, ends marked'
   )
@@ -86,7 +87,7 @@ t.test('partition and heal, a slow link, the latency table underneath', async (t
 })
 
 t.test('a bank no partition group names is cut off from everyone; drop and duplicate combine', async (t) => {
-  const base = loadScenarioFile(join(fixtures, 'partition-heal-short.yaml')).scenario
+  const base = loadScenarioFile(join(scenarios, 'partition-heal.yaml')).scenario
   const scenario: Scenario = {
     ...base,
     network: { ...base.network, drop: 0.1 },
@@ -115,7 +116,7 @@ t.test('a bank no partition group names is cut off from everyone; drop and dupli
 })
 
 t.test('crash, restart, pause and Byzantine behaviour', async (t) => {
-  const base = loadScenarioFile(join(fixtures, 'crash-restart-short.yaml')).scenario
+  const base = loadScenarioFile(join(scenarios, 'crash-restart.yaml')).scenario
   const scenario: Scenario = {
     ...base,
     faults: [
@@ -140,4 +141,31 @@ t.test('crash, restart, pause and Byzantine behaviour', async (t) => {
   const byzantine = calls.filter((call) => call.path === '/v1/admin/byzantine')
   t.same(byzantine.map((call) => [call.bank, call.body.behaviours]), [['bochk', ['equivocate']], ['bochk', []]], 'the behaviour switched on and off at the faulty node only')
   t.same(driver.errors, [])
+})
+
+t.test('a crash with a storage fault: SIGKILL, then the fault on the killed node\'s store, before the restart', async (t) => {
+  const base = loadScenarioFile(join(scenarios, 'crash-restart.yaml')).scenario
+  const scenario: Scenario = {
+    ...base,
+    faults: [
+      { at: 1_000, crash: 'enbd', storage: 'lose-unsynced' },
+      { at: 2_000, restart: 'enbd' },
+      { at: 3_000, crash: 'dbs', storage: 'torn-wal' },
+      { at: 4_000, crash: 'icbc', storage: 'intact' }
+    ] as unknown as Scenario['faults']
+  }
+  const { cluster, signals } = recorder(scenario.banks.map((bank) => bank.id))
+  const lines: string[] = []
+  const driver = new FaultDriver(cluster, scenario, (line) => lines.push(line))
+  driver.applyStorageFault = async (dataDir, fault) => {
+    signals.push(`${fault} ${dataDir}`)
+    return fault === 'torn-wal' ? { fault, records: 4, dropped: [], torn: { key: '0000000000000012', bytes: 300, keptBytes: 150 } } : { fault, records: 3, dropped: ['0000000000000007'], torn: undefined }
+  }
+  const steps = driver.steps()
+  t.same(steps.map((step) => step.label), ['crash enbd (lose-unsynced)', 'restart enbd', 'crash dbs (torn-wal)', 'crash icbc'])
+  for (const step of steps) await step.apply()
+  t.same(signals, ['SIGKILL enbd', 'lose-unsynced /cluster/enbd/data', 'start enbd', 'SIGKILL dbs', 'torn-wal /cluster/dbs/data', 'SIGKILL icbc'], 'each storage fault after its kill, none for intact')
+  t.same(driver.storageFaults.map((entry) => [entry.bank, entry.fault]), [['enbd', 'lose-unsynced'], ['dbs', 'torn-wal']])
+  t.match(lines.join('\n'), /enbd: lose-unsynced: WAL record 7 dropped \(of 3\)/)
+  t.match(lines.join('\n'), /dbs: torn-wal: WAL record 12 torn \(150 of 300 bytes kept\)/)
 })
