@@ -11,6 +11,9 @@
  *                  receiving node (at both ends of a link, since the simulator's links are two-way)
  *   heal           every partition and link fault ends
  *   byzantine      PUT /v1/admin/byzantine at the faulty node; DELETE at `until`
+ *   chaos          the faults the simulator draws for the window (expandChaos: the same stream,
+ *                  the scenario seed's 'chaos' fork, the same draws in the same order), injected
+ *                  as the listed kinds above
  *
  * The scenario's latency table (`network.latency`, `network.jitter`) is laid under the faults as
  * each node's per-peer delay, so the network the nodes see has the scenario's latencies rather
@@ -19,6 +22,7 @@
  * and again to a node that restarts or resumes (a new process starts with no faults).
  */
 import type { Scenario, ScenarioFault } from '../sim/scenario/schema.ts'
+import { Random } from '../sim/random.ts'
 import type { LocalCluster } from './localCluster.ts'
 import { waitFor } from './nodeClient.ts'
 import { applyStorageFault, type StorageFault, type StorageFaultResult } from './storageFaults.ts'
@@ -84,6 +88,8 @@ export class FaultDriver {
       steps.push({ atMs, label, ends, apply })
     }
     for (const fault of this.#scenario.faults) this.#schedule(fault, at)
+    // Chaos windows after the listed faults, as the simulator schedules them (equal times keep that order).
+    for (const fault of expandChaos(this.#scenario)) this.#schedule(fault, at)
     // Stable: equal times keep the scenario's order, as the simulator's event queue does.
     return steps.map((step, index) => ({ step, index })).sort((a, b) => a.step.atMs - b.step.atMs || a.index - b.index).map(({ step }) => step)
   }
@@ -171,9 +177,8 @@ export class FaultDriver {
           await this.#writeByzantine(bank)
         })
       }
-    } else if ('chaos' in fault) {
-      throw new Error('chaos faults are not supported by the cluster backend yet; list the faults explicitly')
     }
+    // A chaos window is expanded by expandChaos (steps()), not scheduled itself.
   }
 
   /** Writes the base latency (and any faults) to every node; called once the cluster is up. */
@@ -256,4 +261,52 @@ export class FaultDriver {
       .request('PUT', '/v1/admin/byzantine', { behaviours }, { authorization: `Bearer ${this.#token}` })
       .catch((error: unknown) => this.errors.push(`byzantine at ${bank}: ${(error as Error).message}`))
   }
+}
+
+/**
+ * The faults a scenario's chaos windows stand for, drawn exactly as the simulator draws them
+ * (src/sim/simulation.ts, scheduleFaults): one stream forked as 'chaos' from the scenario's seed
+ * (forks are by name, so it is the simulator's stream), every `every` from `from` to `until` one
+ * kind picked from `kinds`, undone after `recoverAfter` (or at `until`), at most f victims so a
+ * quorum stays able to decide. The same scenario and seed give the same faults on both backends.
+ */
+export function expandChaos(scenario: Scenario): ScenarioFault[] {
+  const windows = scenario.faults.flatMap((fault) => ('chaos' in fault ? [fault.chaos] : []))
+  if (windows.length === 0) return []
+  const nodeIds = scenario.banks.map((bank) => bank.id)
+  const random = new Random(scenario.seed).fork('chaos')
+  const f = Math.floor((nodeIds.length - 1) / 3)
+  const faults: ScenarioFault[] = []
+  for (const window of windows) {
+    for (let t = window.from; t < window.until; t += window.every) {
+      const kind = random.pick(window.kinds)
+      const end = Math.min(t + window.recoverAfter, window.until)
+      const victims = random.shuffle([...nodeIds]).slice(0, Math.max(1, f))
+      switch (kind) {
+        case 'crash':
+          faults.push({ at: t, crash: victims[0]!, storage: random.pick(['intact', 'lose-unsynced', 'torn-wal'] as const) } as ScenarioFault)
+          faults.push({ at: end, restart: victims[0]! } as ScenarioFault)
+          break
+        case 'pause':
+          faults.push({ at: t, pause: victims[0]!, until: end } as ScenarioFault)
+          break
+        case 'partition': {
+          const shuffled = random.shuffle([...nodeIds])
+          const cut = 1 + random.int(Math.max(1, shuffled.length - 1))
+          faults.push({ at: t, partition: [shuffled.slice(0, cut), shuffled.slice(cut)], until: end } as ScenarioFault)
+          break
+        }
+        case 'delay':
+          faults.push({ at: t, delay: { latency: 50 + random.int(450) }, until: end } as ScenarioFault)
+          break
+        case 'drop':
+          faults.push({ at: t, drop: { probability: 0.05 + random.next() * 0.25 }, until: end } as ScenarioFault)
+          break
+        case 'duplicate':
+          faults.push({ at: t, duplicate: { probability: 0.1 + random.next() * 0.4 }, until: end } as ScenarioFault)
+          break
+      }
+    }
+  }
+  return faults
 }

@@ -5,6 +5,7 @@
  * pause do to the cluster. The cluster here is a recorder with LocalCluster's shape.
  */
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadScenarioFile } from '../../../src/sim/scenario/load.ts'
 import { FaultDriver } from '../../../src/cluster/faultDriver.ts'
@@ -168,4 +169,29 @@ t.test('a crash with a storage fault: SIGKILL, then the fault on the killed node
   t.same(driver.storageFaults.map((entry) => [entry.bank, entry.fault]), [['enbd', 'lose-unsynced'], ['dbs', 'torn-wal']])
   t.match(lines.join('\n'), /enbd: lose-unsynced: WAL record 7 dropped \(of 3\)/)
   t.match(lines.join('\n'), /dbs: torn-wal: WAL record 12 torn \(150 of 300 bytes kept\)/)
+})
+
+t.test('chaos: the faults the simulator draws for the window, at the same times, in the same order', async (t) => {
+  const { runScenarioFile } = await import('../../../src/sim/run.ts')
+  const { expandChaos } = await import('../../../src/cluster/faultDriver.ts')
+  const path = join(scenarios, 'crash-restart.yaml')
+  const overrides = { duration: '30s', drain: '2s', faults: [{ chaos: { from: '2s', until: '28s', every: '3s', kinds: ['crash', 'pause', 'partition', 'delay', 'drop', 'duplicate'], recoverAfter: '2s' } }] }
+  const dir = t.testdir({})
+  await runScenarioFile(path, { overrides, out: dir })
+  const simulated = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { t: number; kind: string; fault?: string })
+    .filter((event) => event.kind === 'fault')
+    .map((event) => [event.t, event.fault])
+  const { scenario } = loadScenarioFile(path, overrides)
+  t.equal(expandChaos(scenario).length > 9, true, 'faults drawn')
+  const { cluster } = recorder(scenario.banks.map((bank) => bank.id))
+  const steps = new FaultDriver(cluster, scenario, () => undefined).steps()
+  t.same(
+    steps.map((step) => [step.atMs, step.label]),
+    simulated,
+    'the cluster backend injects what the simulator injected'
+  )
+  t.ok(new Set(steps.map((step) => step.label.split(' ')[0])).size >= 3, `several kinds: ${[...new Set(steps.map((step) => step.label.split(' ')[0]))].join(', ')}`)
 })
