@@ -83,7 +83,7 @@ export class NodeError extends CorridorError<NodeErrorCode> {
  *   create_empty_blocks interval), which keeps the store, the logs and the peers quiet when
  *   nothing is paid;
  * - after deciding a height a validator waits 150 ms before the next (CometBFT's timeout_commit,
- *   1 s there by default). Each block costs the four nodes of a local cluster about 100 ms of CPU
+ *   1 s there by default). Each block costs the four nodes of a local cluster some 40 to 100 ms of CPU
  *   whatever it holds (proposal and votes through Noise, Yamux and gossipsub, vote signatures,
  *   synced WAL and block writes), and without the wait a loaded network made blocks as fast as
  *   consensus allowed, ten a second at 100 payments a second: measured on the cluster benchmark,
