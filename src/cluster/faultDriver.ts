@@ -58,6 +58,8 @@ export class FaultDriver {
   readonly #token: string
   readonly #paused = new Set<string>()
   readonly #crashed = new Set<string>()
+  /** Restarted, not yet answering: #restore writes its state (the model as it is then) once it answers. */
+  readonly #restoring = new Set<string>()
   readonly #byzantine = new Map<string, string[]>()
   readonly #rules = new Map<number, LinkRule>()
   #partition: ReadonlyArray<readonly string[]> | undefined
@@ -112,6 +114,7 @@ export class FaultDriver {
       at(fault.at, `restart ${fault.restart}`, true, async () => {
         if (this.#cluster.isRunning(fault.restart)) return
         this.#crashed.delete(fault.restart)
+        this.#restoring.add(fault.restart)
         this.#cluster.start(fault.restart)
         void this.#restore(fault.restart)
       })
@@ -199,11 +202,13 @@ export class FaultDriver {
   async #restore(bank: string): Promise<void> {
     try {
       await waitFor(`${bank} to answer after restart`, async () => ((await this.#cluster.client(bank, 1_000).health()) ? true : undefined), 60_000, 100)
+      this.#restoring.delete(bank)
       await this.#writeNode(bank)
       if (this.#byzantine.has(bank)) await this.#writeByzantine(bank)
       this.#log(`${bank} restarted and answering`)
       this.onRestored(bank)
     } catch (error) {
+      this.#restoring.delete(bank)
       this.errors.push(`${bank}: ${(error as Error).message}`)
     }
   }
@@ -244,9 +249,9 @@ export class FaultDriver {
     await this.#cluster.client(bank, 5_000).request('PUT', '/v1/admin/faults', { peers }, { authorization: `Bearer ${this.#token}` })
   }
 
-  /** Every running, unpaused node (a paused one gets its state when it resumes). */
+  /** Every running, unpaused node (a paused one gets its state when it resumes, a restarting one once it answers). */
   async #writeAll(): Promise<void> {
-    const targets = this.#banks.filter((bank) => !this.#paused.has(bank) && !this.#crashed.has(bank) && this.#cluster.isRunning(bank))
+    const targets = this.#banks.filter((bank) => !this.#paused.has(bank) && !this.#crashed.has(bank) && !this.#restoring.has(bank) && this.#cluster.isRunning(bank))
     const results = await Promise.allSettled(targets.map((bank) => this.#writeNode(bank)))
     results.forEach((result, index) => {
       if (result.status === 'rejected') this.errors.push(`faults at ${targets[index]}: ${(result.reason as Error).message}`)
