@@ -167,6 +167,7 @@ async function start(args: string[]): Promise<number> {
       customerSigners: config.customerSigners,
       // The network file's consensus settings, over the node's defaults (the service merges them).
       ...(Object.keys(config.consensusLimits).length === 0 ? {} : { consensusLimits: config.consensusLimits }),
+      ...(Object.keys(config.replicaLimits).length === 0 ? {} : { replicaLimits: config.replicaLimits }),
       ...(parsed.faultInjection === undefined ? {} : { faultInjection: parsed.faultInjection.seed === undefined ? {} : { seed: parsed.faultInjection.seed } }),
       ...(parsed.byzantine === undefined ? {} : { byzantine: parsed.byzantine })
     },

@@ -371,7 +371,6 @@ export async function runClusterScenario(path: string, options: ClusterRunOption
     if (driver.rebroadcast > 0) notes.push(`${driver.rebroadcast} pending transfers of other banks sent to nodes that restarted (the node does not yet send its mempool to a peer that connects; without this, a signer's later transaction committed first makes an earlier accepted one stale)`)
     if (driver.resubmitted > 0) notes.push(`${driver.resubmitted} accepted transfers submitted again to nodes that restarted (the client's part: a killed node loses what it had not gossiped)`)
     for (const error of faults.errors) notes.push(`fault injection: ${error}`)
-    if (scenario.consensus.blockTransactionsMax !== undefined) notes.push(`consensus.blockTransactionsMax (${scenario.consensus.blockTransactionsMax}) not applied: real nodes take the replica's default (the node file and \`node start\` do not carry replica limits yet)`)
     for (const violation of invariants.violations) event({ t: violation.atMs, kind: 'violation', ...violation })
     for (const note of notes) event({ t: atEnd, kind: 'note', note })
 

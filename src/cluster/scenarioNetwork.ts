@@ -12,7 +12,7 @@ import { deriveSecretKey } from '../ledger/testing/keys.ts'
 import { buildWorld, scenarioKeySeed, type World } from '../sim/world.ts'
 import type { LoadedScenario } from '../sim/scenario/load.ts'
 import type { Scenario } from '../sim/scenario/schema.ts'
-import type { NetworkConsensus } from '../node/config.ts'
+import type { NetworkConsensusSettings } from '../node/config.ts'
 import { defaultConsensusLimits } from '../consensus/limits.ts'
 import { LocalCluster } from './localCluster.ts'
 
@@ -34,10 +34,10 @@ export function clusterScenario(scenario: Scenario): Scenario {
 /**
  * The scenario's `consensus.*` settings as network.json's `consensus` (milliseconds, as the
  * simulator maps them: the base timeouts; the deltas stay the engine's). Only what the scenario
- * sets; clusterConsensus adds the simulator's values for what it leaves unset.
- * `blockTransactionsMax` is a replica limit the network file does not carry.
+ * sets; clusterConsensus adds the simulator's values for what it leaves unset. `blockTransactionsMax`
+ * (a replica limit, network-wide since a larger block is invalid) goes in the same section.
  */
-export function scenarioConsensus(scenario: Scenario): NetworkConsensus {
+export function scenarioConsensus(scenario: Scenario): NetworkConsensusSettings {
   const c = scenario.consensus
   const ms = (value: number): number => Math.round(value)
   return {
@@ -45,7 +45,8 @@ export function scenarioConsensus(scenario: Scenario): NetworkConsensus {
     ...(c.timeoutPrevote === undefined ? {} : { timeoutPrevoteBaseMs: Math.max(1, ms(c.timeoutPrevote)) }),
     ...(c.timeoutPrecommit === undefined ? {} : { timeoutPrecommitBaseMs: Math.max(1, ms(c.timeoutPrecommit)) }),
     ...(c.timeoutCommit === undefined ? {} : { timeoutCommitMs: ms(c.timeoutCommit) }),
-    ...(c.emptyBlockInterval === undefined ? {} : { emptyBlockIntervalMs: ms(c.emptyBlockInterval) })
+    ...(c.emptyBlockInterval === undefined ? {} : { emptyBlockIntervalMs: ms(c.emptyBlockInterval) }),
+    ...(c.blockTransactionsMax === undefined ? {} : { blockTransactionsMax: c.blockTransactionsMax })
   }
 }
 
@@ -59,7 +60,7 @@ export function scenarioConsensus(scenario: Scenario): NetworkConsensus {
  * simulator's 469, and its fault-free seconds had a latency p50 of 640-750 ms against the
  * simulator's 190-200 ms (load average 5.9 on 2 cores).
  */
-export function clusterConsensus(scenario: Scenario): NetworkConsensus {
+export function clusterConsensus(scenario: Scenario): NetworkConsensusSettings {
   return { timeoutCommitMs: defaultConsensusLimits.timeoutCommitMs, emptyBlockIntervalMs: defaultConsensusLimits.emptyBlockIntervalMs, ...scenarioConsensus(scenario) }
 }
 

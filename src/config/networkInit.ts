@@ -19,7 +19,7 @@ import { standardBanks } from '../ledger/testing/network.ts'
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts'
 import { keyPairFromSecret } from '../protocol/keys.ts'
 import { CorridorError } from '../protocol/errors.ts'
-import type { NetworkConsensus } from '../node/config.ts'
+import type { NetworkConsensusSettings } from '../node/config.ts'
 
 export interface BankSpec {
   readonly id: string
@@ -56,7 +56,7 @@ export interface NetworkInitOptions {
     readonly validatorSecretKeys: Readonly<Record<string, string>>
   }
   /** Network-wide consensus settings written as network.json's `consensus` (src/node/config.ts). @default none: the node's defaults */
-  readonly consensus?: NetworkConsensus
+  readonly consensus?: NetworkConsensusSettings
 }
 
 /** network.json: the genesis path, the validators and, when given, the consensus settings. */

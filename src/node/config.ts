@@ -10,6 +10,8 @@
  *   consensus:                                  optional, network-wide (every validator must run
  *     timeoutProposeBaseMs: 1000                the same timeouts); integers in ms, each optional,
  *     timeoutCommitMs: 0                        merged over the node's defaults (networkConsensusFields)
+ *     blockTransactionsMax: 2000                and the largest block, in transactions (a block above it is
+ *                                               invalid, so it too must be the same everywhere)
  *
  * node file (one per bank):
  *   network: ../network.json                    path, relative to this file
@@ -40,6 +42,7 @@ import { keyPairFromSecret, secretKeyBytesLength, type Signer } from '../protoco
 import { createNativeSigner } from '../platform/ed25519Native.ts'
 import { nativeSha256 } from './store/index.ts'
 import { defaultConsensusLimits, type ConsensusLimits } from '../consensus/limits.ts'
+import { defaultReplicaLimits, type ReplicaLimits } from './replica/limits.ts'
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof logLevels)[number]
@@ -81,12 +84,21 @@ const milliseconds = (minimum: number): z.ZodNumber =>
     .min(minimum, `expected at least ${minimum} ms`)
     .max(defaultConsensusLimits.timeoutMaxMs, `expected at most ${defaultConsensusLimits.timeoutMaxMs} ms (the engine's timeoutMaxMs)`)
 
-export const networkConsensusSchema = z.strictObject(
-  Object.fromEntries(networkConsensusFields.map((field) => [field, milliseconds(field.endsWith('BaseMs') ? 1 : 0).optional()])) as Record<
+export const networkConsensusSchema = z.strictObject({
+  ...(Object.fromEntries(networkConsensusFields.map((field) => [field, milliseconds(field.endsWith('BaseMs') ? 1 : 0).optional()])) as Record<
     (typeof networkConsensusFields)[number],
     z.ZodOptional<z.ZodNumber>
-  >
-)
+  >),
+  blockTransactionsMax: z
+    .number({ message: 'expected a number of transactions' })
+    .int('expected a whole number of transactions')
+    .min(1, 'expected at least 1 transaction')
+    .max(defaultReplicaLimits.mempoolTransactionsMax, `expected at most ${defaultReplicaLimits.mempoolTransactionsMax} (the mempool's size)`)
+    .optional()
+})
+
+/** network.json's `consensus` section: consensus timing and the block size bound, each optional. */
+export type NetworkConsensusSettings = z.output<typeof networkConsensusSchema>
 
 export const networkFileSchema = z.strictObject({
   genesis: z.string().min(1),
@@ -135,6 +147,8 @@ export interface NodeConfig {
   readonly customerSigners: ReadonlyMap<string, Signer>
   /** The network file's `consensus` settings (only those it sets; the node's defaults fill the rest). */
   readonly consensusLimits: NetworkConsensus
+  /** The network file's `consensus.blockTransactionsMax`, if set (a replica limit). */
+  readonly replicaLimits: Partial<Pick<ReplicaLimits, 'blockTransactionsMax'>>
 }
 
 /** Reads a key file, refusing one that others can read. Throws ConfigError. */
@@ -219,6 +233,9 @@ export function loadNodeConfig(path: string): NodeConfig {
     http: node.http,
     logLevel: node.logLevel,
     customerSigners,
-    consensusLimits: Object.fromEntries(Object.entries(network.consensus ?? {}).filter(([, value]) => value !== undefined)) as NetworkConsensus
+    consensusLimits: Object.fromEntries(
+      Object.entries(network.consensus ?? {}).filter(([field, value]) => value !== undefined && field !== 'blockTransactionsMax')
+    ) as NetworkConsensus,
+    replicaLimits: network.consensus?.blockTransactionsMax === undefined ? {} : { blockTransactionsMax: network.consensus.blockTransactionsMax }
   }
 }

@@ -55,6 +55,15 @@ t.test('every field, written by initNetwork, reaches the node config in ms', asy
 t.test('a subset is passed as given', async (t) => {
   const { config } = network(t, { timeoutCommitMs: 200 })
   t.same(loadNodeConfig(config).consensusLimits, { timeoutCommitMs: 200 })
+  t.same(loadNodeConfig(config).replicaLimits, {}, 'no block bound: the replica keeps its default')
+})
+
+t.test('the block bound goes to the replica, not the consensus engine', async (t) => {
+  const { dir, config } = network(t, { timeoutCommitMs: 200, blockTransactionsMax: 300 })
+  t.equal(JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')).consensus.blockTransactionsMax, 300)
+  const loaded = loadNodeConfig(config)
+  t.same(loaded.consensusLimits, { timeoutCommitMs: 200 })
+  t.same(loaded.replicaLimits, { blockTransactionsMax: 300 })
 })
 
 t.test('bad values are refused, naming the field', async (t) => {
@@ -66,6 +75,9 @@ t.test('bad values are refused, naming the field', async (t) => {
     [{ timeoutCommitMs: 1.5 }, /consensus\.timeoutCommitMs: expected a whole number of milliseconds/],
     [{ emptyBlockIntervalMs: '1s' }, /consensus\.emptyBlockIntervalMs: expected a number of milliseconds/],
     [{ timeoutPrecommitBaseMs: 60_001 }, /consensus\.timeoutPrecommitBaseMs: expected at most 60000 ms/],
+    [{ blockTransactionsMax: 0 }, /consensus\.blockTransactionsMax: expected at least 1 transaction/],
+    [{ blockTransactionsMax: 2.5 }, /consensus\.blockTransactionsMax: expected a whole number of transactions/],
+    [{ blockTransactionsMax: 10_000_000 }, /consensus\.blockTransactionsMax: expected at most 200000/],
     ['fast', /consensus: /]
   ]
   for (const [consensus, expected] of cases) {
@@ -85,7 +97,8 @@ t.test("a scenario's consensus settings as the network file's", async (t) => {
     timeoutPrevoteBaseMs: 200,
     timeoutPrecommitBaseMs: 200,
     timeoutCommitMs: 100,
-    emptyBlockIntervalMs: 1000
+    emptyBlockIntervalMs: 1000,
+    blockTransactionsMax: 100
   })
   t.ok(networkConsensusSchema.safeParse(of({ timeoutPropose: 0.4, timeoutCommit: 2.6 })).success, 'rounded to whole ms, base timeouts at least 1')
 })
