@@ -20,9 +20,10 @@
  *
  * Bounds: the queue holds `inputQueueMax` network inputs; beyond, peer input is dropped (counted,
  * consensus recovers it). The transaction lane also holds at most `transactionQueueBytesMax` bytes
- * of transactions. Client submissions are refused with QUEUE_FULL (503) once either is half full,
- * so a client offering more than the node can verify learns it at once instead of waiting out a
- * backlog of many seconds, and the other half stays for peers' gossip: a batch a peer gossiped
+ * of transactions. Client submissions are refused with QUEUE_FULL (503) once either holds its
+ * 1/n share (n validators), so a client offering more than the node can verify learns it at once
+ * instead of waiting out a backlog of many seconds, and the rest stays for the peers' gossip, which
+ * is n - 1 times what each node's own clients send: a batch a peer gossiped
  * holds transactions another node already accepted, and one dropped here is never sent again,
  * so this node could later propose a signer's next transaction without it and leave an accepted
  * payment stale. Timeouts and loaded blocks are never dropped: the engine schedules a bounded
@@ -99,14 +100,14 @@ export const nodeConsensusDefaults: Partial<ConsensusLimits> = { emptyBlockInter
  *   and tracks it), and with clients submitting in batches every few ms, a 10 ms flush sent nearly
  *   one message per submission. At 50 ms the messages are several times fewer and larger;
  *   finality grows by at most 40 ms of the 50;
- * - a proposer holds back a signer whose next nonce it has not seen for 30 s rather than 3 before
+ * - a proposer holds back a signer whose next nonce it has not seen for 10 s rather than 3 before
  *   proposing the later ones (which leaves the missing one stale for good). On a loaded node a
  *   transaction waits longer than 3 s in queues, and a gossip batch a full queue dropped never
  *   comes again: on the cluster benchmark at saturation, 38 of 30,487 accepted payments went stale
  *   that way with 3 s. The node that accepted the missing one still proposes it in its turn (or
  *   re-announces it when a validator reconnects), after which the rest follow.
  */
-export const nodeReplicaDefaults: Partial<ReplicaLimits> = { gossipFlushMs: 50, nonceGapGraceMs: 30_000 }
+export const nodeReplicaDefaults: Partial<ReplicaLimits> = { gossipFlushMs: 50, nonceGapGraceMs: 10_000 }
 
 /** Own clients' pending transactions remembered for re-announcing (the oldest forgotten beyond). */
 const ownPendingMax = 100_000
@@ -321,6 +322,9 @@ class ReplicaNodeService implements NodeService {
   readonly #transactionVerifier: NativeVerifier
   readonly #admission: AdmissionCache
   readonly #transactionQueueBytesMax: number
+  /** The share of the two bounds client submissions may use (1/n of each): the rest is the peers'. */
+  readonly #clientInputsMax: number
+  readonly #clientTransactionBytesMax: number
   /** Consensus lane: peer consensus messages, timeouts, loaded blocks, start. */
   readonly #urgent = new Fifo<QueueItem>()
   /** Transaction lane: peer transaction batches, submissions, payments. */
@@ -358,6 +362,8 @@ class ReplicaNodeService implements NodeService {
     this.#makeTransport = components.createTransport ?? createTransport
     this.#inputQueueMax = options.inputQueueMax ?? 20_000
     this.#transactionQueueBytesMax = options.transactionQueueBytesMax ?? 4 * 1024 * 1024
+    this.#clientInputsMax = Math.max(1, Math.floor(this.#inputQueueMax / options.validators.length))
+    this.#clientTransactionBytesMax = Math.max(1, Math.floor(this.#transactionQueueBytesMax / options.validators.length))
     this.#trackedMax = options.trackedSubmissionsMax ?? 200_000
     assert(this.#inputQueueMax >= 1 && this.#trackedMax >= 2, 'queue bounds are positive')
     this.#submittedAt = new BoundedCache(this.#trackedMax)
@@ -501,12 +507,12 @@ class ReplicaNodeService implements NodeService {
 
   submit(envelopes: readonly TransactionEnvelope[]): Promise<SubmitResult[]> {
     if (this.#state !== 'running') return Promise.reject(new NodeError('NOT_RUNNING', 'the node is not running'))
-    if (this.#boundedInQueue >= this.#inputQueueMax / 2) {
+    if (this.#boundedInQueue >= this.#clientInputsMax) {
       this.metrics.reject('queue', 'QUEUE_FULL')
       return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#boundedInQueue} inputs waiting; try again shortly`))
     }
     const bytes = queuedBytesOf(envelopes)
-    if (this.#transactionBytesQueued > 0 && this.#transactionBytesQueued + bytes > this.#transactionQueueBytesMax / 2) {
+    if (this.#transactionBytesQueued > 0 && this.#transactionBytesQueued + bytes > this.#clientTransactionBytesMax) {
       this.metrics.reject('queue', 'QUEUE_FULL')
       return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#transactionBytesQueued} bytes of transactions waiting for their checks; try again shortly`))
     }
@@ -518,7 +524,7 @@ class ReplicaNodeService implements NodeService {
     if (!(this.#options.customerSigners?.has(request.payer) ?? false)) {
       return Promise.reject(new NodeError('UNKNOWN_CUSTOMER', `${request.payer} is not a customer whose key this node holds`))
     }
-    if (this.#boundedInQueue >= this.#inputQueueMax / 2) {
+    if (this.#boundedInQueue >= this.#clientInputsMax) {
       this.metrics.reject('queue', 'QUEUE_FULL')
       return Promise.reject(new NodeError('QUEUE_FULL', `the node has ${this.#boundedInQueue} inputs waiting; try again shortly`))
     }
