@@ -22,6 +22,16 @@ const bankToken: Readonly<Record<string, string>> = { icbc: 'icbc.CNH', bochk: '
 const customersPerBank = 250
 const tickMs = 20
 const batchMax = 1_000
+/** A refused batch is sent again after a back-off from retryMs to retryMaxMs, for up to retryWindowMs after the phase. */
+const retryMs = 50
+const retryMaxMs = 800
+const retryWindowMs = 60_000
+
+interface Payment {
+  readonly bank: string
+  readonly hex: string
+  readonly id: string
+}
 
 interface Phase {
   readonly label: string
@@ -112,10 +122,10 @@ class LoadGenerator {
   }
 
   /** Signed payments, round robin over payers; each pays a customer of the next bank. */
-  sign(count: number, offset: number): Array<{ bank: string; hex: string; id: string }> {
+  sign(count: number, offset: number): Payment[] {
     const banks = this.#cluster.nodes.map((node) => node.bank)
     const byBank = new Map(banks.map((bank) => [bank, this.#customers.filter((c) => c.bank === bank)]))
-    const payments: Array<{ bank: string; hex: string; id: string }> = []
+    const payments: Payment[] = []
     for (let i = 0; i < count; i++) {
       const k = offset + i
       const bank = banks[k % banks.length]!
@@ -173,50 +183,75 @@ class LoadGenerator {
     const submittedAt = new Map<string, number>()
     const refused: Record<string, number> = {}
     const inFlight = new Set<Promise<void>>()
+    // What a bank's client does under backpressure: payments wait in a queue per bank, in order;
+    // a batch refused with QUEUE_FULL (or lost to an HTTP error) goes back to the head of its
+    // queue, and that bank gets nothing for a back-off (retryMs, doubling up to retryMaxMs,
+    // reset by an accepted batch). Dropping refused payments instead would leave their payers'
+    // later nonces, already accepted, waiting forever behind the gap. Latency counts from the
+    // moment a payment was due, so time spent waiting in the client's queue is included.
+    const queues = new Map<string, Payment[]>(this.#cluster.nodes.map((node) => [node.bank, []]))
+    const backoff = new Map<string, { until: number; ms: number }>(this.#cluster.nodes.map((node) => [node.bank, { until: 0, ms: 0 }]))
+    const dueAt = new Map<string, number>()
     const started = performance.now()
+    const retryDeadline = started + phase.seconds * 1000 + retryWindowMs
     let sent = 0
+    let firstSendSeconds = Infinity
     let lastReport = started
-    while (sent < total) {
-      const elapsed = performance.now() - started
-      const due = Math.min(total, Math.floor((phase.rate * elapsed) / 1000)) - sent
+    const post = (bank: string, batch: Payment[]): void => {
+      const pause = backoff.get(bank)!
+      const requeue = (again: Payment[]): void => {
+        queues.get(bank)!.unshift(...again)
+        pause.ms = Math.min(retryMaxMs, pause.ms === 0 ? retryMs : pause.ms * 2)
+        pause.until = performance.now() + pause.ms
+      }
+      const request = this.#clients
+        .get(bank)!
+        .post<{ results: Array<{ ok: boolean; id: string | null; code?: string }> }>('/v1/transactions/batch', batch.map((p) => p.hex))
+        .then((answer) => {
+          const again: Payment[] = []
+          answer.results.forEach((result, index) => {
+            if (result.ok) submittedAt.set(batch[index]!.id, dueAt.get(batch[index]!.id)!)
+            else if (result.code === 'QUEUE_FULL') again.push(batch[index]!)
+            else refused[result.code ?? 'REFUSED'] = (refused[result.code ?? 'REFUSED'] ?? 0) + 1
+          })
+          if (again.length > 0) {
+            refused.QUEUE_FULL = (refused.QUEUE_FULL ?? 0) + again.length
+            requeue(again)
+          } else pause.ms = 0
+        })
+        .catch((error: unknown) => {
+          const code = (error as { details?: { code?: string } }).details?.code ?? 'HTTP_ERROR'
+          refused[code] = (refused[code] ?? 0) + batch.length
+          requeue(batch)
+        })
+        .finally(() => inFlight.delete(request))
+      inFlight.add(request)
+    }
+    const waiting = (): number => [...queues.values()].reduce((n, queue) => n + queue.length, 0)
+    while (performance.now() < retryDeadline && (sent < total || inFlight.size > 0 || waiting() > 0)) {
+      const now = performance.now()
+      const due = Math.min(total, Math.floor((phase.rate * (now - started)) / 1000)) - sent
       if (due > 0) {
-        const slice = payments.slice(sent, sent + due)
-        sent += slice.length
-        const byBank = new Map<string, typeof slice>()
-        for (const payment of slice) {
-          const list = byBank.get(payment.bank) ?? []
-          list.push(payment)
-          byBank.set(payment.bank, list)
+        for (const payment of payments.slice(sent, sent + due)) {
+          dueAt.set(payment.id, now)
+          queues.get(payment.bank)!.push(payment)
         }
-        for (const [bank, list] of byBank) {
-          for (let from = 0; from < list.length; from += batchMax) {
-            const batch = list.slice(from, from + batchMax)
-            const at = performance.now()
-            const request = this.#clients
-              .get(bank)!
-              .post<{ results: Array<{ ok: boolean; id: string | null; code?: string }> }>('/v1/transactions/batch', batch.map((p) => p.hex))
-              .then((answer) => {
-                answer.results.forEach((result, index) => {
-                  if (result.ok) submittedAt.set(batch[index]!.id, at)
-                  else refused[result.code ?? 'REFUSED'] = (refused[result.code ?? 'REFUSED'] ?? 0) + 1
-                })
-              })
-              .catch((error: unknown) => {
-                const code = (error as { details?: { code?: string } }).details?.code ?? 'HTTP_ERROR'
-                refused[code] = (refused[code] ?? 0) + batch.length
-              })
-              .finally(() => inFlight.delete(request))
-            inFlight.add(request)
-          }
-        }
+        sent += due
+        if (sent === total) firstSendSeconds = (now - started) / 1000
+      }
+      for (const [bank, queue] of queues) {
+        if (backoff.get(bank)!.until > now) continue
+        while (queue.length > 0) post(bank, queue.splice(0, batchMax))
       }
       if (performance.now() - lastReport > 5_000) {
         lastReport = performance.now()
-        progress(`${phase.label}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} submitted`)
+        progress(`${phase.label}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} due, ${submittedAt.size.toLocaleString('en-US')} accepted, ${waiting().toLocaleString('en-US')} waiting in the client's queues`)
       }
       await new Promise((resolve) => setTimeout(resolve, tickMs))
     }
-    const sendSeconds = (performance.now() - started) / 1000
+    const unsent = waiting()
+    if (unsent > 0) progress(`${phase.label}: ${unsent.toLocaleString('en-US')} payments still refused ${Math.round(retryWindowMs / 1000)} s after the phase; not sent again`)
+    const sendSeconds = firstSendSeconds
     await Promise.all(inFlight)
     const submitSeconds = (performance.now() - started) / 1000
 
@@ -313,7 +348,7 @@ async function run(context: BenchmarkContext): Promise<string> {
   // CORRIDOR_BENCH_NODE_PROFILE=DIR: each node writes a V8 CPU profile to DIR when it stops.
   const profileDir = process.env['CORRIDOR_BENCH_NODE_PROFILE']
   if (profileDir !== undefined && profileDir !== '') {
-    cluster.nodeExecArgv = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+    cluster.nodeExecArgv = [...cluster.nodeExecArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`]
     context.progress(`node processes write CPU profiles to ${profileDir}`)
   }
   // CORRIDOR_BENCH_NODE_FLAGS="--flag ...": extra Node.js flags for the node processes (trials).

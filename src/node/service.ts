@@ -478,7 +478,7 @@ class ReplicaNodeService implements NodeService {
       throw error
     }
     this.#state = 'running'
-    this.#logger.info({ height: recovered.tip.height, listen: transport.listenAddresses() }, 'node started')
+    this.#logger.info({ height: recovered.tip.height, listen: transport.listenAddresses(), signatures: this.#transactionVerifier.backend }, 'node started')
     this.#enqueue({ kind: 'step', input: { kind: 'start' }, bounded: false })
   }
 

@@ -36,9 +36,9 @@ t.test('transaction ids are the same with the native id hasher', async (t) => {
   }
 })
 
-t.test('a native verifier with preloaded keys verifies as before', async (t) => {
+t.test('the OpenSSL verifier with preloaded keys verifies as before', async (t) => {
   const pairs = Array.from({ length: 8 }, () => keyPairFromSecret(new Uint8Array(randomBytes(32))))
-  const verifier = createNativeVerifier(8)
+  const verifier = createNativeVerifier({ backend: 'openssl', cacheEntriesMax: 8 })
   t.equal(verifier.preload(pairs.map((pair) => pair.publicKey)), 4, 'fills at most half the cache')
   const message = new Uint8Array([1, 2, 3])
   for (const pair of pairs) {
