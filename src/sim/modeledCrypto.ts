@@ -11,7 +11,11 @@
  * A signature made in this process is remembered with the message object it signed (transaction
  * envelopes keep their signing bytes), so checking it against that same message, unaltered, skips
  * the hash: a forged signature is a new object, and an altered or replayed transaction brings other
- * signing bytes, so both still take the full check and fail.
+ * signing bytes, so both still take the full check and fail. Signatures the workload worker made
+ * (workloadFeed.ts) are remembered the same way when the simulation thread unpacks them
+ * (`recordIssuedSignature`): the worker derives the same secrets from the scenario and signs with
+ * keyedHash, like any signer here, and the simulation thread checks one signature of every chunk
+ * in full before it records the chunk's.
  */
 import { createHash } from 'node:crypto'
 import { bytesToHex } from '../protocol/bytes.ts'
@@ -162,6 +166,22 @@ export function createModeledSigner(secretKey: Uint8Array): Signer {
       return signature
     }
   }
+}
+
+/**
+ * Remembers a signature made with a modeled key on another thread of this process (the workload
+ * worker) as if signed here, for the signing bytes object and public key object it will be
+ * checked against, so that check takes the fast path. Only for signatures made by keyedHash with
+ * the key's secret: the caller vouches for that (workloadFeed.ts checks a sample in full). What
+ * the fast path refuses is unchanged: a forged signature is another object, an altered one no
+ * longer matches the copy kept here, and an altered or replayed transaction brings other signing
+ * bytes, so each takes the full check and fails.
+ */
+export function recordIssuedSignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void {
+  if (signature.length !== 64) throw new RangeError(`a modeled signature is 64 bytes, got ${signature.length}`)
+  const copy = takeSignatureBytes()
+  copy.set(signature)
+  issued.set(signature, { message, publicKey, signature: copy })
 }
 
 /** Verifies modeled signatures of keys made by `createModeledSigner` in this process. */

@@ -41,7 +41,8 @@ import { Random } from './random.ts'
 import type { ByzantineBehaviour as ScenarioByzantine, Scenario, ScenarioFault, InvariantName } from './scenario/schema.ts'
 import { invariantNames } from './scenario/schema.ts'
 import { buildWorld, type World } from './world.ts'
-import { createWorkloadSource, Signing, type Submission, type TransferInfo, type WorkloadSource } from './workload.ts'
+import { createScenarioSources, type Submission, type TransferInfo } from './workload.ts'
+import { chooseWorkloadThread, InlineWorkloadFeed, WorkerWorkloadFeed, WorkloadWorker, type WorkloadFeed, type WorkloadThread } from './workloadFeed.ts'
 import { modeledVerifier, nativeHashTagged } from './modeledCrypto.ts'
 import { ClusterCheckers, PolicyChecker } from './invariants.ts'
 import type { EventLog } from './output.ts'
@@ -122,6 +123,12 @@ export interface SimulationOptions {
   /** Called every simulated second with progress. */
   readonly onProgress?: (simulatedMs: number, totalMs: number, status: string) => void
   readonly replicaLimits?: Partial<ReplicaLimits>
+  /**
+   * Where the workload is generated and signed: on this thread as arrivals come up, on a worker
+   * thread ahead of the simulation, or (auto, the default) on a worker when the scenario expects
+   * more than workloadFeed.workerTransfersMin transfers. The trace is the same either way.
+   */
+  readonly workloadThread?: WorkloadThread
 }
 
 export interface SimulationResult {
@@ -190,7 +197,7 @@ export class Simulation {
   private readonly replicaLimits: Partial<ReplicaLimits> | undefined
   private readonly genesisEntries: ReadonlyMap<string, Encodable>
   private readonly genesis: LedgerState
-  private readonly sources: WorkloadSource[]
+  private readonly workload: WorkloadFeed
   private readonly checkers: ClusterCheckers
   private readonly policyChecker: PolicyChecker
   private readonly enabledInvariants: ReadonlySet<InvariantName>
@@ -219,91 +226,103 @@ export class Simulation {
   private readonly endMs: number
 
   constructor(options: SimulationOptions) {
-    const scenario = options.scenario
-    this.scenario = scenario
-    this.events = options.events
-    this.onProgress = options.onProgress
-    this.replicaLimits = {
-      ...(scenario.consensus.blockTransactionsMax === undefined ? {} : { blockTransactionsMax: scenario.consensus.blockTransactionsMax }),
-      ...options.replicaLimits
-    }
-    this.random = new Random(scenario.seed)
-    usePayloadHasher(nativeHashTagged)
-    this.world = buildWorld(scenario, options.policies, options.policyDocuments)
-    this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false, sha256: nativeSha256 })
-    this.genesisEntries = this.genesis.entries
-    const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
-    this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier, entriesMax: admissionEntriesMax })
-    this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
-    // One committed ledger for the nodes booted from genesis, while they agree: a block's writes
-    // are written once per process instead of once per node (reads are exactly those of a Map of
-    // their own). A node that diverges, lags far behind or crashes goes on with a copy.
-    this.sharedLedger =
-      scenario.execution === 'shared'
-        ? new SharedLedgerStore(restoreLedgerState({ entries: this.genesisEntries, height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, sha256: nativeSha256 }))
+    // The workload worker first: it builds its own world while this thread builds the simulation's.
+    const workloadWorker =
+      chooseWorkloadThread(options.workloadThread ?? 'auto', options.scenario) === 'worker'
+        ? new WorkloadWorker({ scenario: options.scenario, policies: options.policies, policyDocuments: options.policyDocuments })
         : undefined
-    const limits = { ...defaultReplicaLimits, ...this.replicaLimits }
-    this.sharedMempool =
-      scenario.mempool === 'shared'
-        ? new SharedMempool(
-            scenario.banks.map((bank) => bank.id),
-            { transactionsMax: limits.mempoolTransactionsMax, transactionsPerSignerMax: limits.mempoolTransactionsPerSignerMax }
-          )
-        : undefined
-    this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
-    this.consensusLimits = consensusLimitsOf(scenario)
-    this.validatorSet = createValidatorSet(genesisValidators(this.world.document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower })))
-    this.nodeIds = scenario.banks.map((bank) => bank.id)
-    this.network = new SimulatedNetwork(
-      { latencyMs: scenario.network.latency, jitter: scenario.network.jitter, dropProbability: scenario.network.drop, duplicateProbability: scenario.network.duplicate },
-      this.world.bankJurisdiction,
-      this.random.fork('network')
-    )
-    this.enabledInvariants = new Set(scenario.expect.invariants === 'all' ? invariantNames : scenario.expect.invariants)
-    this.checkers = new ClusterCheckers(this.enabledInvariants)
-    this.policyChecker = new PolicyChecker(options.policyDocuments)
-    const signing = new Signing(this.world.document.chainId, this.world.signers)
-    this.sources = scenario.workload.map((entry, index) =>
-      createWorkloadSource(entry, index, { world: this.world, fx: this.genesis.fx, signing, random: this.random.fork('workload'), durationMs: scenario.duration })
-    )
-    this.endMs = scenario.duration + scenario.drain
-    const tip = genesisTip(this.world.document.chainId, this.genesis.timeMs, this.genesis.stateRoot)
-    for (const bank of scenario.banks) {
-      const node: SimNode = {
-        id: bank.id,
-        arrivals: new EventQueue<SharedArrival>(),
-        resumedMs: 0,
-        jurisdiction: bank.jurisdiction,
-        replica: undefined,
-        incarnation: 0,
-        down: false,
-        pausedUntil: 0,
-        inbox: [],
-        busyUntil: 0,
-        byzantine: undefined,
-        evidence: 0,
-        store: { entries: new Map(this.genesisEntries), height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, tip, wal: [], walSynced: 0 }
+    try {
+      const scenario = options.scenario
+      this.scenario = scenario
+      this.events = options.events
+      this.onProgress = options.onProgress
+      this.replicaLimits = {
+        ...(scenario.consensus.blockTransactionsMax === undefined ? {} : { blockTransactionsMax: scenario.consensus.blockTransactionsMax }),
+        ...options.replicaLimits
       }
-      this.nodes.set(bank.id, node)
+      this.random = new Random(scenario.seed)
+      usePayloadHasher(nativeHashTagged)
+      this.world = buildWorld(scenario, options.policies, options.policyDocuments)
+      this.genesis = buildGenesis(this.world.document, { source: `scenario ${scenario.name}`, checkInstitutionKeys: false, sha256: nativeSha256 })
+      this.genesisEntries = this.genesis.entries
+      const transactionVerifier = scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier()
+      this.admission = new AdmissionCache({ chainId: this.world.document.chainId, verifier: transactionVerifier, entriesMax: admissionEntriesMax })
+      this.executions = scenario.execution === 'shared' ? new ExecutionCache() : undefined
+      // One committed ledger for the nodes booted from genesis, while they agree: a block's writes
+      // are written once per process instead of once per node (reads are exactly those of a Map of
+      // their own). A node that diverges, lags far behind or crashes goes on with a copy.
+      this.sharedLedger =
+        scenario.execution === 'shared'
+          ? new SharedLedgerStore(restoreLedgerState({ entries: this.genesisEntries, height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, sha256: nativeSha256 }))
+          : undefined
+      const limits = { ...defaultReplicaLimits, ...this.replicaLimits }
+      this.sharedMempool =
+        scenario.mempool === 'shared'
+          ? new SharedMempool(
+              scenario.banks.map((bank) => bank.id),
+              { transactionsMax: limits.mempoolTransactionsMax, transactionsPerSignerMax: limits.mempoolTransactionsPerSignerMax }
+            )
+          : undefined
+      this.consensusVerifier = createCachingVerifier(scenario.crypto === 'modeled' ? modeledVerifier : createNativeVerifier())
+      this.consensusLimits = consensusLimitsOf(scenario)
+      this.validatorSet = createValidatorSet(genesisValidators(this.world.document).map((v) => ({ id: v.id, publicKey: v.publicKey, power: v.votingPower })))
+      this.nodeIds = scenario.banks.map((bank) => bank.id)
+      this.network = new SimulatedNetwork(
+        { latencyMs: scenario.network.latency, jitter: scenario.network.jitter, dropProbability: scenario.network.drop, duplicateProbability: scenario.network.duplicate },
+        this.world.bankJurisdiction,
+        this.random.fork('network')
+      )
+      this.enabledInvariants = new Set(scenario.expect.invariants === 'all' ? invariantNames : scenario.expect.invariants)
+      this.checkers = new ClusterCheckers(this.enabledInvariants)
+      this.policyChecker = new PolicyChecker(options.policyDocuments)
+      this.workload =
+        workloadWorker === undefined ? new InlineWorkloadFeed(createScenarioSources(scenario, this.world, this.genesis.fx)) : new WorkerWorkloadFeed(workloadWorker, this.world, scenario.crypto)
+      this.endMs = scenario.duration + scenario.drain
+      const tip = genesisTip(this.world.document.chainId, this.genesis.timeMs, this.genesis.stateRoot)
+      for (const bank of scenario.banks) {
+        const node: SimNode = {
+          id: bank.id,
+          arrivals: new EventQueue<SharedArrival>(),
+          resumedMs: 0,
+          jurisdiction: bank.jurisdiction,
+          replica: undefined,
+          incarnation: 0,
+          down: false,
+          pausedUntil: 0,
+          inbox: [],
+          busyUntil: 0,
+          byzantine: undefined,
+          evidence: 0,
+          store: { entries: new Map(this.genesisEntries), height: 0, timeMs: this.genesis.timeMs, stateRoot: this.genesis.stateRoot, tip, wal: [], walSynced: 0 }
+        }
+        this.nodes.set(bank.id, node)
+      }
+    } catch (error) {
+      workloadWorker?.close()
+      throw error
     }
   }
 
   // Running.
 
   run(): SimulationResult {
-    for (const node of this.nodes.values()) this.boot(node)
-    this.sources.forEach((source, index) => {
-      const first = source.first()
-      if (first !== undefined) this.queue.push(first, { kind: 'arrival', source: index })
-    })
-    this.scheduleFaults()
-    this.queue.push(sampleMs, { kind: 'sample' })
-    for (;;) {
-      const event = this.queue.pop()
-      if (event === undefined || event.timeMs > this.endMs) break
-      this.eventsProcessed++
-      this.nowMs = event.timeMs
-      this.handle(event.payload)
+    try {
+      for (const node of this.nodes.values()) this.boot(node)
+      this.workload.firsts().forEach((first, index) => {
+        if (first !== undefined) this.queue.push(first, { kind: 'arrival', source: index })
+      })
+      this.scheduleFaults()
+      this.queue.push(sampleMs, { kind: 'sample' })
+      for (;;) {
+        const event = this.queue.pop()
+        if (event === undefined || event.timeMs > this.endMs) break
+        this.eventsProcessed++
+        this.nowMs = event.timeMs
+        this.handle(event.payload)
+      }
+    } finally {
+      // The workload worker, if any, is done with: it stops at once, before the checks at the end.
+      this.workload.close()
     }
     this.nowMs = this.endMs
     this.finish()
@@ -336,8 +355,7 @@ export class Simulation {
       case 'input':
         return this.deliver(event)
       case 'arrival': {
-        const source = this.sources[event.source]!
-        const { submissions, nextMs } = source.arrive(this.nowMs)
+        const { submissions, nextMs } = this.workload.arrive(event.source, this.nowMs)
         for (const submission of submissions) this.submit(submission, 0)
         if (nextMs !== undefined) this.queue.push(nextMs, event)
         return

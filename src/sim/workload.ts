@@ -9,8 +9,8 @@ import type { Signer } from '../protocol/keys.ts'
 import { convert, type FxTable } from '../ledger/fx.ts'
 import { depositTokenId } from '../ledger/tokens.ts'
 import { encodeTransactionBody, type TransactionBody } from '../ledger/transactions.ts'
-import type { Random } from './random.ts'
-import type { ScenarioWorkload } from './scenario/schema.ts'
+import { Random } from './random.ts'
+import type { Scenario, ScenarioWorkload } from './scenario/schema.ts'
 import { customerKey, fxProviderId, type Customer, type World } from './world.ts'
 
 /** What the simulator tracks about a submitted transfer, for transfers.csv and the summary. */
@@ -77,6 +77,18 @@ export interface WorkloadContext {
   readonly signing: Signing
   readonly random: Random
   readonly durationMs: number
+}
+
+/**
+ * A scenario's workload as the simulator runs it: one source per entry, each drawing from its own
+ * stream of the run's seed ('workload', then 'workload-<index>'), and one `Signing` across them,
+ * so a signer's nonces follow the order in which arrivals are handled. The simulation thread
+ * (inline) and the workload worker both build it here, so the two cannot drift apart.
+ */
+export function createScenarioSources(scenario: Scenario, world: World, fx: FxTable): WorkloadSource[] {
+  const signing = new Signing(world.document.chainId, world.signers)
+  const random = new Random(scenario.seed)
+  return scenario.workload.map((entry, index) => createWorkloadSource(entry, index, { world, fx, signing, random: random.fork('workload'), durationMs: scenario.duration }))
 }
 
 export function createWorkloadSource(entry: ScenarioWorkload, index: number, context: WorkloadContext): WorkloadSource {

@@ -1,0 +1,183 @@
+// The workload worker gives the simulation exactly the workload it would have generated itself.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createFxTable } from '../../../src/ledger/fx.ts'
+import { bytesToHex } from '../../../src/protocol/bytes.ts'
+import { EventQueue } from '../../../src/sim/eventQueue.ts'
+import { createModeledSigner, modeledVerifier, recordIssuedSignature } from '../../../src/sim/modeledCrypto.ts'
+import { loadScenarioFile, type LoadedScenario } from '../../../src/sim/scenario/load.ts'
+import { Simulation } from '../../../src/sim/simulation.ts'
+import { buildWorld } from '../../../src/sim/world.ts'
+import { createScenarioSources } from '../../../src/sim/workload.ts'
+import { chooseWorkloadThread, expectedTransfers, InlineWorkloadFeed, WorkerWorkloadFeed, WorkloadWorker, type WorkloadFeed } from '../../../src/sim/workloadFeed.ts'
+import { scaleScenario } from '../../../bench/simScenario.ts'
+
+const root = resolve(import.meta.dirname, '..', '..', '..')
+
+/** Trades from CN to three places (the same CN payers, so their nonces interleave across sources), remittances, FX updates and a liquidity shock. */
+const mixedWorkload = [
+  { kind: 'trade', from: 'CN', to: 'AE', rate: '40/s', amount: { median: '30000 USD', sigma: 1.1 }, documented: 0.5 },
+  { kind: 'trade', from: 'CN', to: 'HK', rate: '30/s', amount: { median: '20000 USD', sigma: 1.0 } },
+  { kind: 'trade', from: 'CN', to: 'SG', rate: '20/s', amount: { median: '25000 USD', sigma: 1.0 }, start: '1s', end: '6s' },
+  { kind: 'remittance', from: 'CN', to: 'AE', rate: '12/s', amount: { median: '9000 USD', sigma: 0.8 }, purpose: 'GIFT', payees: 10 },
+  { kind: 'fx', currency: 'CNY', every: '500ms', volatility: '0.1%' },
+  { kind: 'fx', currency: 'AED', every: '1s', volatility: '0.1%' },
+  { kind: 'liquidity-shock', bank: 'icbc', at: '3s', payments: 700, to: 'AE', amount: { median: '50000 USD', sigma: 0.5 } },
+  // At a whole millisecond, where it ties with the FX updates and the shock.
+  { kind: 'liquidity-shock', bank: 'boc', at: '3s', payments: 50, to: 'HK', amount: { median: '10000 USD', sigma: 0.5 } }
+]
+
+function mixed(crypto: 'real' | 'modeled', seed = 11): LoadedScenario {
+  return loadScenarioFile(join(root, 'configs/scenarios/belt-and-road.yaml'), { duration: '8s', drain: '3s', crypto, seed, workload: mixedWorkload })
+}
+
+/** What a submission is, as plain comparable values. */
+function describe(timeMs: number, source: number, submission: { envelope: { id: string; signer: string; nonce: bigint; chainId: string; body: unknown; signingBytes: Uint8Array; signature: Uint8Array; publicKey: Uint8Array }; info: unknown; via: string }) {
+  const envelope = submission.envelope
+  return {
+    timeMs,
+    source,
+    id: envelope.id,
+    chainId: envelope.chainId,
+    signer: envelope.signer,
+    nonce: envelope.nonce,
+    body: envelope.body,
+    publicKey: bytesToHex(envelope.publicKey),
+    signingBytes: bytesToHex(envelope.signingBytes),
+    signature: bytesToHex(envelope.signature),
+    info: submission.info,
+    via: submission.via
+  }
+}
+
+/** Every submission of a feed, taken in the simulation's order: by time, ties in push order. */
+function drain(feed: WorkloadFeed): ReturnType<typeof describe>[] {
+  const queue = new EventQueue<number>()
+  feed.firsts().forEach((first, index) => {
+    if (first !== undefined) queue.push(first, index)
+  })
+  const out: ReturnType<typeof describe>[] = []
+  try {
+    for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+      const { submissions, nextMs } = feed.arrive(event.payload, event.timeMs)
+      for (const submission of submissions) out.push(describe(event.timeMs, event.payload, submission))
+      if (nextMs !== undefined) queue.push(nextMs, event.payload)
+    }
+  } finally {
+    feed.close()
+  }
+  return out
+}
+
+for (const crypto of ['modeled', 'real'] as const) {
+  t.test(`the worker's submissions are the inline ones, ${crypto} crypto (fx updates, liquidity shocks, payers shared by several sources)`, async (t) => {
+    const loaded = mixed(crypto)
+    const world = buildWorld(loaded.scenario, loaded.policies, loaded.policyDocuments)
+    const fx = createFxTable(world.document.fx.base, world.document.fx.rates)
+    const inline = drain(new InlineWorkloadFeed(createScenarioSources(loaded.scenario, world, fx)))
+    // Small chunks and little read-ahead: many chunks, and the worker waits for room often.
+    const worker = new WorkloadWorker({ ...loaded, chunkSubmissions: 37, messagesAheadMax: 2 })
+    const fed = drain(new WorkerWorkloadFeed(worker, world, loaded.scenario.crypto))
+    t.ok(inline.length > 1500, `a real workload (${inline.length} submissions)`)
+    t.ok(inline.some((s) => s.info && (s.info as { kind: string }).kind === 'fxRateUpdate'), 'with FX updates')
+    t.ok(inline.filter((s) => s.timeMs === 3000).length >= 750, 'and both shocks')
+    const signers = new Set(inline.map((s) => s.signer))
+    t.ok(inline.some((s) => s.nonce > 3n) && signers.size < inline.length, 'signers sign several times')
+    t.equal(fed.length, inline.length, 'as many submissions')
+    const firstDifference = fed.findIndex((s, i) => JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)) !== JSON.stringify(inline[i], (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))
+    t.equal(firstDifference, -1, 'the same submissions in the same order: ids, nonces, times, bodies, signatures, infos')
+    t.same(fed.slice(0, 50), inline.slice(0, 50))
+  })
+}
+
+t.test('a simulation gives the same trace with the workload on a worker as inline', async (t) => {
+  for (const [label, loaded] of [
+    ['mixed, modeled', mixed('modeled', 3)],
+    ['mixed, real', mixed('real', 4)],
+    ['bench, 16 banks, shared mempool', scaleScenario({ banks: 16, ratePerSecond: 2000, durationSeconds: 3, crypto: 'modeled', execution: 'shared', mempool: 'shared' })]
+  ] as const) {
+    const run = (workloadThread: 'inline' | 'worker') => new Simulation({ scenario: loaded.scenario, policies: loaded.policies, policyDocuments: loaded.policyDocuments, workloadThread }).run()
+    const inline = run('inline')
+    const worker = run('worker')
+    t.equal(worker.traceHash, inline.traceHash, `${label}: the same trace hash`)
+    t.equal(worker.submitted, inline.submitted, `${label}: ${inline.submitted} transfers either way`)
+    t.same(worker.admissionRefused, inline.admissionRefused, `${label}: the same refusals`)
+    t.same([...worker.tracked.values()].map((x) => [x.id, x.submitMs, x.status, x.reason]), [...inline.tracked.values()].map((x) => [x.id, x.submitMs, x.status, x.reason]), `${label}: the same transfers`)
+  }
+})
+
+t.test("'auto' takes a worker for large runs only", async (t) => {
+  const small = mixed('modeled')
+  t.ok(expectedTransfers(small.scenario) > 1000 && expectedTransfers(small.scenario) < 5000, `the mixed scenario expects ${expectedTransfers(small.scenario)}`)
+  t.equal(chooseWorkloadThread('auto', small.scenario), 'inline')
+  t.equal(chooseWorkloadThread('worker', small.scenario), 'worker')
+  const large = scaleScenario({ banks: 4, ratePerSecond: 2000, durationSeconds: 30, crypto: 'modeled', execution: 'shared' })
+  t.equal(expectedTransfers(large.scenario), 60_000)
+  t.equal(chooseWorkloadThread('inline', large.scenario), 'inline')
+})
+
+t.test('a worker that fails says why instead of leaving the simulation waiting', async (t) => {
+  const loaded = mixed('modeled')
+  const world = buildWorld(loaded.scenario, loaded.policies, loaded.policyDocuments)
+  // A policy the worker cannot parse: it fails while building its world.
+  const broken = new WorkloadWorker({ ...loaded, policyDocuments: { ...loaded.policyDocuments, CN: { jurisdiction: 'CN', nonsense: true } } })
+  const feed = new WorkerWorkloadFeed(broken, world, 'modeled')
+  t.throws(() => feed.firsts(), /the workload worker failed: .*CN/)
+  feed.close()
+  // A worker out of step with the simulation (another seed) is caught at the first arrival.
+  const other = new WorkerWorkloadFeed(new WorkloadWorker({ ...loaded, scenario: { ...loaded.scenario, seed: 99 } }), world, 'modeled')
+  const firsts = new WorkerWorkloadFeed(new WorkloadWorker(loaded), world, 'modeled')
+  const expected = firsts.firsts()
+  firsts.close()
+  other.firsts()
+  const source = expected.findIndex((first) => first !== undefined)
+  t.throws(() => other.arrive(source, expected[source]!), /out of step/)
+  other.close()
+})
+
+t.test('the worker thread ends with the run: two runs in one process, then the process exits by itself', async (t) => {
+  const dir = t.testdir({})
+  const script = join(dir, 'twice.ts')
+  writeFileSync(
+    script,
+    `import { Simulation } from ${JSON.stringify(join(root, 'src/sim/simulation.ts'))}
+import { scaleScenario } from ${JSON.stringify(join(root, 'bench/simScenario.ts'))}
+const loaded = scaleScenario({ banks: 4, ratePerSecond: 500, durationSeconds: 2, crypto: 'modeled', execution: 'shared' })
+const hashes = [1, 2].map(() => new Simulation({ ...loaded, workloadThread: 'worker' }).run().traceHash)
+const inline = new Simulation({ ...loaded, workloadThread: 'inline' }).run().traceHash
+// A simulation that fails to build after its worker started leaves no thread behind either.
+try {
+  new Simulation({ ...loaded, scenario: { ...loaded.scenario, population: [...loaded.scenario.population, { ...loaded.scenario.population[0]!, bank: 'nowhere' }] }, workloadThread: 'worker' })
+} catch {}
+process.stdout.write(JSON.stringify({ hashes, inline }))
+`
+  )
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
+  const child = spawnSync(process.execPath, [join(root, 'bin/run-ts.js'), script], { cwd: root, encoding: 'utf8', timeout: 120_000 })
+  t.equal(child.error, undefined, 'exits within the time limit')
+  t.equal(child.status, 0, child.stderr)
+  const { hashes, inline } = JSON.parse(child.stdout) as { hashes: string[]; inline: string }
+  t.same(hashes, [inline, inline], 'both worker runs give the inline trace')
+})
+
+t.test('a signature recorded as issued takes the fast path; altered or forged ones still fail', async (t) => {
+  const signer = createModeledSigner(new Uint8Array(32).fill(21))
+  const message = new Uint8Array(120).map((_, i) => i)
+  // As the worker would send it: the signature made elsewhere, in a buffer shared with other data.
+  const block = new Uint8Array(256)
+  block.set(signer.sign(message.slice()), 100)
+  const signature = block.subarray(100, 164)
+  recordIssuedSignature(signature, message, signer.publicKey)
+  t.ok(modeledVerifier.verify(signer.publicKey, message, signature), 'the recorded signature verifies')
+  const forged = signature.slice()
+  forged[0]! ^= 1
+  t.notOk(modeledVerifier.verify(signer.publicKey, message, forged), 'a forged copy does not')
+  const altered = message.slice()
+  altered[5]! ^= 1
+  t.notOk(modeledVerifier.verify(signer.publicKey, altered, signature), 'nor altered signing bytes')
+  t.notOk(modeledVerifier.verify(createModeledSigner(new Uint8Array(32).fill(22)).publicKey, message, signature), 'nor another key')
+  signature[3]! ^= 1
+  t.notOk(modeledVerifier.verify(signer.publicKey, message, signature), 'nor the signature altered in place')
+})
