@@ -270,6 +270,13 @@ class LoadGenerator {
       if (finalHeight.size < submittedAt.size) await new Promise((resolve) => setTimeout(resolve, 250))
     }
     const cpuAfter = this.#cluster.nodes.reduce((sum, node) => sum + cpuMs(node.pid), 0)
+    // A few accepted payments that never became final, as each node sees them: what to look at.
+    const missing = [...submittedAt.keys()].filter((id) => !finalHeight.has(id)).slice(0, 3)
+    for (const id of missing) {
+      const bank = payments.find((payment) => payment.id === id)!.bank
+      const views = await Promise.all(this.#cluster.nodes.map((node) => this.#clients.get(node.bank)!.get<unknown>(`/v1/transactions/${id}`).then((view) => JSON.stringify(view), (error: unknown) => String((error as Error).message))))
+      progress(`${phase.label}: not final: ${id.slice(0, 12)} (sent to ${bank}): ${views.map((view, i) => `${this.#cluster.nodes[i]!.bank} ${view.slice(0, 160)}`).join(' | ')}`)
+    }
     const latencies: number[] = []
     const finalTimes: number[] = []
     for (const [id, height] of finalHeight) {

@@ -18,6 +18,7 @@ import { parseGenesisDocument, buildGenesis, type GenesisDocumentInput } from '.
 import { standardBanks } from '../ledger/testing/network.ts'
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts'
 import { keyPairFromSecret } from '../protocol/keys.ts'
+import { createNativeSigner } from '../platform/ed25519Native.ts'
 import { CorridorError } from '../protocol/errors.ts'
 import type { NetworkConsensusSettings } from '../node/config.ts'
 
@@ -29,7 +30,8 @@ export interface BankSpec {
 
 function newKey(): { secretKey: string; publicKey: string } {
   const secret = new Uint8Array(randomBytes(32))
-  return { secretKey: bytesToHex(secret), publicKey: bytesToHex(keyPairFromSecret(secret).publicKey) }
+  // Derived natively: a network of thousands of customers derives thousands of keys.
+  return { secretKey: bytesToHex(secret), publicKey: bytesToHex(createNativeSigner(secret).publicKey) }
 }
 
 function writeSecret(path: string, value: unknown): void {

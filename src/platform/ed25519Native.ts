@@ -15,7 +15,8 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
-import { keyPairFromSecret, publicKeyBytesLength, signatureBytesLength } from '../protocol/keys.ts'
+import { keyPairFromSecret, publicKeyBytesLength, secretKeyBytesLength, signatureBytesLength } from '../protocol/keys.ts'
+import { ProtocolError } from '../protocol/errors.ts'
 import { bytesToHex } from '../protocol/bytes.ts'
 
 export type Ed25519Backend = 'libsodium' | 'openssl'
@@ -188,12 +189,16 @@ function createOpenSslVerifier(cacheEntriesMax: number): NativeVerifier {
 }
 
 export function createNativeSigner(secretKey: Uint8Array, backend: Ed25519Backend = defaultEd25519Backend): Signer {
-  const { publicKey } = keyPairFromSecret(secretKey)
   if (backend === 'libsodium') {
+    if (!(secretKey instanceof Uint8Array) || secretKey.length !== secretKeyBytesLength) {
+      throw new ProtocolError('BAD_KEY', `an Ed25519 secret key is ${secretKeyBytesLength} bytes`)
+    }
     const lib = sodiumOrThrow()
+    // The key pair from libsodium: deriving it on @noble/curves took about 1 ms a key, which a
+    // node holding its customers' keys paid for each of them at start.
     const expanded = new Uint8Array(64)
-    const derived = new Uint8Array(publicKeyBytesLength)
-    lib.crypto_sign_seed_keypair(derived, expanded, secretKey)
+    const publicKey = new Uint8Array(publicKeyBytesLength)
+    lib.crypto_sign_seed_keypair(publicKey, expanded, secretKey)
     return {
       publicKey,
       sign(message) {
@@ -203,6 +208,7 @@ export function createNativeSigner(secretKey: Uint8Array, backend: Ed25519Backen
       }
     }
   }
+  const { publicKey } = keyPairFromSecret(secretKey)
   const key = createPrivateKey({ key: Buffer.concat([pkcs8Prefix, secretKey]), format: 'der', type: 'pkcs8' })
   return {
     publicKey,
