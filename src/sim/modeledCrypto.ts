@@ -12,10 +12,10 @@
  * envelopes keep their signing bytes), so checking it against that same message, unaltered, skips
  * the hash: a forged signature is a new object, and an altered or replayed transaction brings other
  * signing bytes, so both still take the full check and fail. Signatures the workload worker made
- * (workloadFeed.ts) are remembered the same way when the simulation thread unpacks them
- * (`recordIssuedSignature`): the worker derives the same secrets from the scenario and signs with
- * keyedHash, like any signer here, and the simulation thread checks one signature of every chunk
- * in full before it records the chunk's.
+ * (workloadFeed.ts) are remembered the same way, a chunk at a time, when the simulation thread
+ * unpacks them (`recordIssuedChunk`): the worker derives the same secrets from the scenario and
+ * signs with keyedHash, like any signer here, and the simulation thread checks one signature of
+ * every chunk in full before it records the chunk's.
  */
 import { createHash } from 'node:crypto'
 import { bytesToHex } from '../protocol/bytes.ts'
@@ -169,19 +169,94 @@ export function createModeledSigner(secretKey: Uint8Array): Signer {
 }
 
 /**
- * Remembers a signature made with a modeled key on another thread of this process (the workload
- * worker) as if signed here, for the signing bytes object and public key object it will be
- * checked against, so that check takes the fast path. Only for signatures made by keyedHash with
- * the key's secret: the caller vouches for that (workloadFeed.ts checks a sample in full). What
- * the fast path refuses is unchanged: a forged signature is another object, an altered one no
- * longer matches the copy kept here, and an altered or replayed transaction brings other signing
- * bytes, so each takes the full check and fails.
+ * Signatures made with modeled keys on another thread of this process (the workload worker) and
+ * received in one buffer with the messages they sign, remembered as if signed here, so checking
+ * one against that same message view takes the fast path. One record per buffer rather than a
+ * WeakMap entry per signature: at a million transfers the entries cost more than the check they
+ * save, in the setting and in every full garbage collection that walks them.
  */
-export function recordIssuedSignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void {
-  if (signature.length !== 64) throw new RangeError(`a modeled signature is 64 bytes, got ${signature.length}`)
-  const copy = takeSignatureBytes()
-  copy.set(signature)
-  issued.set(signature, { message, publicKey, signature: copy })
+class IssuedChunk {
+  /** Byte offsets of the recorded signatures in the buffer, increasing, then their messages' offsets and lengths. */
+  private readonly signatureOffsets: Int32Array
+  private readonly messageOffsets: Int32Array
+  private readonly messageLengths: Int32Array
+  private readonly publicKeys: Uint8Array[] = []
+  /** Copies of the signatures as issued, so one altered in place is not taken for them. */
+  private readonly copies: Uint8Array
+  private count = 0
+
+  constructor(
+    private readonly buffer: ArrayBufferLike,
+    private readonly capacity: number
+  ) {
+    this.signatureOffsets = new Int32Array(capacity)
+    this.messageOffsets = new Int32Array(capacity)
+    this.messageLengths = new Int32Array(capacity)
+    this.copies = new Uint8Array(capacity * 64)
+  }
+
+  add(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void {
+    if (signature.buffer !== this.buffer || message.buffer !== this.buffer || signature.length !== 64) throw new RangeError('a recorded signature and its message are views of the chunk, the signature 64 bytes long')
+    const index = this.count
+    if (index === this.capacity) throw new RangeError(`a chunk records ${this.capacity} signatures at most`)
+    const offset = signature.byteOffset
+    if (index > 0 && offset <= this.signatureOffsets[index - 1]!) throw new RangeError('the signatures of a chunk are recorded in the order they lie in it')
+    this.signatureOffsets[index] = offset
+    this.messageOffsets[index] = message.byteOffset
+    this.messageLengths[index] = message.length
+    this.publicKeys.push(publicKey)
+    const copies = this.copies
+    const base = 64 * index
+    for (let i = 0; i < 64; i++) copies[base + i] = signature[i]!
+    this.count = index + 1
+  }
+
+  /** Whether `signature` was recorded for exactly this message view and key, unaltered. */
+  issued(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (message.buffer !== this.buffer) return false
+    const offset = signature.byteOffset
+    const offsets = this.signatureOffsets
+    let low = 0
+    let high = this.count - 1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const at = offsets[middle]!
+      if (at < offset) low = middle + 1
+      else if (at > offset) high = middle - 1
+      else {
+        if (this.messageOffsets[middle] !== message.byteOffset || this.messageLengths[middle] !== message.length) return false
+        const known = this.publicKeys[middle]!
+        if (known !== publicKey && !sameBytes(known, publicKey)) return false
+        const copies = this.copies
+        const base = 64 * middle
+        for (let i = 0; i < 64; i++) if (copies[base + i] !== signature[i]) return false
+        return true
+      }
+    }
+    return false
+  }
+}
+
+const issuedChunks = new WeakMap<ArrayBufferLike, IssuedChunk>()
+
+/** Where the signatures of one received buffer are recorded as issued, in the order they lie in it. */
+export interface IssuedChunkRecorder {
+  add(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void
+}
+
+/**
+ * Starts the record of a buffer of signatures made with modeled keys on another thread of this
+ * process, and of the messages they sign (views of the same buffer). Only for signatures made by
+ * keyedHash with the key's secret: the caller vouches for that (workloadFeed.ts checks a sample in
+ * full). What the fast path refuses is unchanged: a forged signature is another object in another
+ * buffer, an altered one no longer matches the copy kept here, and an altered or replayed
+ * transaction brings other signing bytes, so each takes the full check and fails.
+ */
+export function recordIssuedChunk(buffer: ArrayBufferLike, signaturesMax: number): IssuedChunkRecorder {
+  if (issuedChunks.has(buffer)) throw new RangeError('a buffer of signatures is recorded once')
+  const chunk = new IssuedChunk(buffer, signaturesMax)
+  issuedChunks.set(buffer, chunk)
+  return chunk
 }
 
 /** Verifies modeled signatures of keys made by `createModeledSigner` in this process. */
@@ -189,7 +264,9 @@ export const modeledVerifier: SignatureVerifier = {
   verify(publicKey, message, signature) {
     if (signature.length !== 64) return false
     const known = issued.get(signature)
-    if (known !== undefined && known.message === message && (known.publicKey === publicKey || sameBytes(known.publicKey, publicKey)) && sameBytes(known.signature, signature)) return true
+    if (known !== undefined) {
+      if (known.message === message && (known.publicKey === publicKey || sameBytes(known.publicKey, publicKey)) && sameBytes(known.signature, signature)) return true
+    } else if (issuedChunks.get(signature.buffer)?.issued(publicKey, message, signature) === true) return true
     const secret = registry.get(bytesToHex(publicKey))
     if (secret === undefined) return false
     const expected = keyedHash(secret, message)

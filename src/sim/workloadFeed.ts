@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { assert } from '../protocol/assert.ts'
 import type { JurisdictionPolicy } from '../ledger/policy/schema.ts'
-import { modeledVerifier, nativeHashTaggedHex, recordIssuedSignature } from './modeledCrypto.ts'
+import { modeledVerifier, nativeHashTaggedHex, recordIssuedChunk, type IssuedChunkRecorder } from './modeledCrypto.ts'
 import type { Scenario } from './scenario/schema.ts'
 import type { World } from './world.ts'
 import type { Submission, WorkloadSource } from './workload.ts'
@@ -179,6 +179,8 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
   private readonly modeled: boolean
   /** The first submission of every chunk has its id and signature checked in full: a guard against a worker whose keys or hashing differ from this thread's. */
   private checkNext = false
+  /** Under modeled crypto: where the current chunk's signatures are recorded as issued in this process. */
+  private issued: IssuedChunkRecorder | undefined
 
   constructor(
     private readonly worker: WorkloadWorker,
@@ -218,7 +220,7 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
           throw new Error(`the workload worker's signature of ${envelope.id} by ${envelope.signer} does not verify here: its keys differ from this thread's`)
         }
       }
-      if (this.modeled) recordIssuedSignature(envelope.signature, envelope.signingBytes, envelope.publicKey)
+      this.issued?.add(envelope.signature, envelope.signingBytes, envelope.publicKey)
     }
     return arrival
   }
@@ -232,6 +234,7 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
     if (message.kind === 'end') throw new Error('the simulation asked for an arrival after the workload worker sent its last')
     if (message.kind !== 'chunk') throw new Error(`the workload worker sent a ${message.kind} message where a chunk was due`)
     this.reader.start(message.chunk)
+    if (this.modeled) this.issued = recordIssuedChunk(message.chunk.buffer, message.chunk.submissions)
     this.checkNext = true
   }
 

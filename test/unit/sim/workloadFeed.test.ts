@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { createFxTable } from '../../../src/ledger/fx.ts'
 import { bytesToHex } from '../../../src/protocol/bytes.ts'
 import { EventQueue } from '../../../src/sim/eventQueue.ts'
-import { createModeledSigner, modeledVerifier, recordIssuedSignature } from '../../../src/sim/modeledCrypto.ts'
+import { createModeledSigner, modeledVerifier, recordIssuedChunk } from '../../../src/sim/modeledCrypto.ts'
 import { loadScenarioFile, type LoadedScenario } from '../../../src/sim/scenario/load.ts'
 import { Simulation } from '../../../src/sim/simulation.ts'
 import { buildWorld } from '../../../src/sim/world.ts'
@@ -162,22 +162,44 @@ process.stdout.write(JSON.stringify({ hashes, inline }))
   t.same(hashes, [inline, inline], 'both worker runs give the inline trace')
 })
 
-t.test('a signature recorded as issued takes the fast path; altered or forged ones still fail', async (t) => {
+t.test('signatures recorded as issued take the fast path; altered, forged or misplaced ones still fail', async (t) => {
   const signer = createModeledSigner(new Uint8Array(32).fill(21))
-  const message = new Uint8Array(120).map((_, i) => i)
-  // As the worker would send it: the signature made elsewhere, in a buffer shared with other data.
-  const block = new Uint8Array(256)
-  block.set(signer.sign(message.slice()), 100)
-  const signature = block.subarray(100, 164)
-  recordIssuedSignature(signature, message, signer.publicKey)
-  t.ok(modeledVerifier.verify(signer.publicKey, message, signature), 'the recorded signature verifies')
+  const other = createModeledSigner(new Uint8Array(32).fill(22))
+  // As the worker sends them: messages and signatures made elsewhere, in one buffer.
+  const chunk = new Uint8Array(1024)
+  const first = chunk.subarray(0, 120).map((_, i) => i)
+  chunk.set(first, 0)
+  const second = chunk.subarray(300, 400)
+  second.fill(5)
+  chunk.set(signer.sign(chunk.slice(0, 120)), 200)
+  chunk.set(other.sign(chunk.slice(300, 400)), 500)
+  const message = chunk.subarray(0, 120)
+  const signature = chunk.subarray(200, 264)
+  const otherMessage = chunk.subarray(300, 400)
+  const otherSignature = chunk.subarray(500, 564)
+  const recorder = recordIssuedChunk(chunk.buffer, 2)
+  recorder.add(signature, message, signer.publicKey)
+  recorder.add(otherSignature, otherMessage, other.publicKey)
+  t.throws(() => recorder.add(otherSignature, otherMessage, other.publicKey), 'no more than announced, in order')
+  t.ok(modeledVerifier.verify(signer.publicKey, message, signature), 'a recorded signature verifies')
+  t.ok(modeledVerifier.verify(other.publicKey, otherMessage, otherSignature), 'and the other')
+  t.notOk(modeledVerifier.verify(signer.publicKey, otherMessage, signature), 'not for another message of the chunk')
+  t.notOk(modeledVerifier.verify(signer.publicKey, chunk.subarray(0, 119), signature), 'nor for part of its message')
+  t.notOk(modeledVerifier.verify(other.publicKey, message, signature), 'nor under another key')
   const forged = signature.slice()
   forged[0]! ^= 1
   t.notOk(modeledVerifier.verify(signer.publicKey, message, forged), 'a forged copy does not')
   const altered = message.slice()
   altered[5]! ^= 1
   t.notOk(modeledVerifier.verify(signer.publicKey, altered, signature), 'nor altered signing bytes')
-  t.notOk(modeledVerifier.verify(createModeledSigner(new Uint8Array(32).fill(22)).publicKey, message, signature), 'nor another key')
+  t.notOk(modeledVerifier.verify(signer.publicKey, message, chunk.subarray(201, 265)), 'nor a view next to the signature')
   signature[3]! ^= 1
   t.notOk(modeledVerifier.verify(signer.publicKey, message, signature), 'nor the signature altered in place')
+  signature[3]! ^= 1
+  t.ok(modeledVerifier.verify(signer.publicKey, message.slice(), signature.slice()), 'copies take the full check, and pass it')
+  // The fast path does no hashing: a record is as good as the caller's word (the feed checks the first of every chunk in full).
+  const vouched = new Uint8Array(200)
+  recordIssuedChunk(vouched.buffer, 1).add(vouched.subarray(100, 164), vouched.subarray(0, 50), signer.publicKey)
+  t.ok(modeledVerifier.verify(signer.publicKey, vouched.subarray(0, 50), vouched.subarray(100, 164)), 'a recorded signature is taken without hashing')
+  t.notOk(modeledVerifier.verify(signer.publicKey, vouched.slice(0, 50), vouched.slice(100, 164)), 'its copies are checked in full, and fail')
 })
