@@ -33,6 +33,21 @@ function hexValue(code: number): number {
 }
 const idBytes = 32
 
+/** A party's strings and their indexes, remembered so that adding a transfer looks up one string per party instead of three. */
+interface Party {
+  readonly bank: string
+  readonly jurisdiction: string
+  readonly index: number
+  readonly bankIndex: number
+  readonly jurisdictionIndex: number
+}
+
+/** Columns of `text` whose last string and index `column` remembers. */
+const kindColumn = 0
+const payerKindColumn = 7
+const currencyColumn = 8
+const receivedCurrencyColumn = 9
+
 export class TransferLog {
   private count = 0
   private capacity = 0
@@ -50,6 +65,12 @@ export class TransferLog {
   private finalMs = new Float64Array(0)
   /** Status index, +4 when refused at admission, +8 when `received` is set. */
   private flags = new Uint8Array(0)
+  /** Payers and payees by account id (see Party). */
+  private readonly parties = new Map<string, Party>()
+  /** The last string written to each column and its index: most transfers repeat the last kind, payer kind or currency. */
+  private readonly lastText: Array<string | undefined> = new Array<string | undefined>(12).fill(undefined)
+  private readonly lastIndex = new Int32Array(12)
+  private readonly noReason = this.intern('')
 
   get size(): number {
     return this.count
@@ -69,18 +90,20 @@ export class TransferLog {
     for (let i = 0; i < idBytes; i++) ids[offset + i] = (hexValue(id.charCodeAt(2 * i)) << 4) | hexValue(id.charCodeAt(2 * i + 1))
     const text = this.text
     const base = index * 12
-    text[base] = this.intern(info.kind)
-    text[base + 1] = this.intern(info.payer)
-    text[base + 2] = this.intern(info.payee)
-    text[base + 3] = this.intern(info.payerBank)
-    text[base + 4] = this.intern(info.payeeBank)
-    text[base + 5] = this.intern(info.payerJurisdiction)
-    text[base + 6] = this.intern(info.payeeJurisdiction)
-    text[base + 7] = this.intern(info.payerKind)
-    text[base + 8] = this.intern(info.currency)
-    text[base + 9] = this.intern(info.receivedCurrency)
-    text[base + 10] = this.intern(via)
-    text[base + 11] = this.intern('')
+    const payer = this.party(info.payer, info.payerBank, info.payerJurisdiction)
+    const payee = this.party(info.payee, info.payeeBank, info.payeeJurisdiction)
+    text[base] = this.column(kindColumn, info.kind)
+    text[base + 1] = payer.index
+    text[base + 2] = payee.index
+    text[base + 3] = payer.bankIndex
+    text[base + 4] = payee.bankIndex
+    text[base + 5] = payer.jurisdictionIndex
+    text[base + 6] = payee.jurisdictionIndex
+    text[base + 7] = this.column(payerKindColumn, info.payerKind)
+    text[base + 8] = this.column(currencyColumn, info.currency)
+    text[base + 9] = this.column(receivedCurrencyColumn, info.receivedCurrency)
+    text[base + 10] = via === info.payerBank ? payer.bankIndex : this.intern(via)
+    text[base + 11] = this.noReason
     this.amount[index] = info.amount
     this.amountUsdCents[index] = info.amountUsdCents
     this.submitMs[index] = submitMs
@@ -89,13 +112,14 @@ export class TransferLog {
     this.pending.set(id, index)
   }
 
-  /** The index of a transfer still waiting for its receipt, or -1. */
-  pendingIndex(id: string): number {
-    return this.pending.get(id) ?? -1
-  }
-
-  /** Records the receipt (or the refusal at admission) of a waiting transfer. */
-  finish(index: number, finalMs: number, status: 'settled' | 'rejected', reason: string, received: bigint | undefined, refused: boolean): void {
+  /**
+   * Records the receipt (or the refusal at admission) of transfer `id` if it is still waiting;
+   * returns its index, or -1 when it is not waiting (unknown, or final already).
+   */
+  finishPending(id: string, finalMs: number, status: 'settled' | 'rejected', reason: string, received: bigint | undefined, refused: boolean): number {
+    const index = this.pending.get(id)
+    if (index === undefined) return -1
+    this.pending.delete(id)
     this.finalMs[index] = finalMs
     this.text[index * 12 + 11] = this.intern(reason)
     let flags = status === 'settled' ? 1 : 2
@@ -105,7 +129,7 @@ export class TransferLog {
       flags |= 8
     }
     this.flags[index] = flags
-    this.pending.delete(this.idOf(index))
+    return index
   }
 
   idOf(index: number): string {
@@ -163,6 +187,24 @@ export class TransferLog {
   /** Every transfer in submission order, each read into a fresh object. */
   *values(): IterableIterator<Tracked> {
     for (let index = 0; index < this.count; index++) yield this.at(index)
+  }
+
+  private party(id: string, bank: string, jurisdiction: string): Party {
+    let party = this.parties.get(id)
+    // A party's bank and jurisdiction do not change; should they, the party is remembered anew.
+    if (party === undefined || party.bank !== bank || party.jurisdiction !== jurisdiction) {
+      party = { bank, jurisdiction, index: this.intern(id), bankIndex: this.intern(bank), jurisdictionIndex: this.intern(jurisdiction) }
+      this.parties.set(id, party)
+    }
+    return party
+  }
+
+  private column(column: number, text: string): number {
+    if (text === this.lastText[column]) return this.lastIndex[column]!
+    const index = this.intern(text)
+    this.lastText[column] = text
+    this.lastIndex[column] = index
+    return index
   }
 
   private intern(text: string): number {
