@@ -189,12 +189,14 @@ class LoadGenerator {
     const submittedAt = new Map<string, number>()
     const refused: Record<string, number> = {}
     const inFlight = new Set<Promise<void>>()
-    // What a bank's client does under backpressure: payments wait in a queue per bank, in order;
-    // a batch refused with QUEUE_FULL (or lost to an HTTP error) goes back to the head of its
-    // queue, and that bank gets nothing for a back-off (retryMs, doubling up to retryMaxMs,
-    // reset by an accepted batch). Dropping refused payments instead would leave their payers'
-    // later nonces, already accepted, waiting forever behind the gap. Latency counts from the
-    // moment a payment was due, so time spent waiting in the client's queue is included.
+    // What a bank's client does under backpressure: payments wait in a queue per bank, in order,
+    // and each bank has one request in flight at a time, so its node receives every payer's
+    // payments in nonce order. A batch refused with QUEUE_FULL (or lost to an HTTP error) goes
+    // back to the head of its queue, and that bank gets nothing for a back-off (retryMs, doubling
+    // up to retryMaxMs, reset by an accepted batch). Dropping refused payments, or sending later
+    // ones while earlier ones wait, would let a payer's later nonce be committed first (after the
+    // proposer's nonce-gap grace), and the earlier payment would then be stale. Latency counts
+    // from the moment a payment was due, so time spent waiting in the client's queue is included.
     const queues = new Map<string, Payment[]>(this.#cluster.nodes.map((node) => [node.bank, []]))
     const backoff = new Map<string, { until: number; ms: number }>(this.#cluster.nodes.map((node) => [node.bank, { until: 0, ms: 0 }]))
     const dueAt = new Map<string, number>()
@@ -202,7 +204,9 @@ class LoadGenerator {
     const retryDeadline = started + phase.seconds * 1000 + retryWindowMs
     let sent = 0
     let lastReport = started
+    const busy = new Set<string>()
     const post = (bank: string, batch: Payment[]): void => {
+      busy.add(bank)
       const pause = backoff.get(bank)!
       const requeue = (again: Payment[]): void => {
         queues.get(bank)!.unshift(...again)
@@ -229,8 +233,16 @@ class LoadGenerator {
           refused[code] = (refused[code] ?? 0) + batch.length
           requeue(batch)
         })
-        .finally(() => inFlight.delete(request))
+        .finally(() => {
+          busy.delete(bank)
+          inFlight.delete(request)
+          sendNext(bank, performance.now())
+        })
       inFlight.add(request)
+    }
+    function sendNext(bank: string, now: number): void {
+      const queue = queues.get(bank)!
+      if (queue.length > 0 && !busy.has(bank) && backoff.get(bank)!.until <= now) post(bank, queue.splice(0, batchMax))
     }
     const waiting = (): number => [...queues.values()].reduce((n, queue) => n + queue.length, 0)
     while (performance.now() < retryDeadline && (sent < total || inFlight.size > 0 || waiting() > 0)) {
@@ -243,10 +255,7 @@ class LoadGenerator {
         }
         sent += due
       }
-      for (const [bank, queue] of queues) {
-        if (backoff.get(bank)!.until > now) continue
-        while (queue.length > 0) post(bank, queue.splice(0, batchMax))
-      }
+      for (const bank of queues.keys()) sendNext(bank, now)
       if (performance.now() - lastReport > 5_000) {
         lastReport = performance.now()
         progress(`${phase.label}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} due, ${submittedAt.size.toLocaleString('en-US')} accepted, ${waiting().toLocaleString('en-US')} waiting in the client's queues`)
