@@ -129,6 +129,12 @@ export interface SimulationOptions {
    * more than workloadFeed.workerTransfersMin transfers. The trace is the same either way.
    */
   readonly workloadThread?: WorkloadThread
+  /**
+   * With a workload worker, this thread generates the first arrivals itself while the worker
+   * starts, up to this many (no bound by default); tests set it to take the worker's workload
+   * from a chosen arrival on. The trace is the same whatever the number.
+   */
+  readonly workloadInlineArrivalsMax?: number
 }
 
 export interface SimulationResult {
@@ -279,8 +285,15 @@ export class Simulation {
       this.enabledInvariants = new Set(scenario.expect.invariants === 'all' ? invariantNames : scenario.expect.invariants)
       this.checkers = new ClusterCheckers(this.enabledInvariants)
       this.policyChecker = new PolicyChecker(options.policyDocuments)
+      // With a worker, the simulation's own sources too: they run while the worker starts.
+      const sources = createScenarioSources(scenario, this.world, this.genesis.fx)
       this.workload =
-        workloadWorker === undefined ? new InlineWorkloadFeed(createScenarioSources(scenario, this.world, this.genesis.fx)) : new WorkerWorkloadFeed(workloadWorker, this.world, scenario.crypto)
+        workloadWorker === undefined
+          ? new InlineWorkloadFeed(sources)
+          : new WorkerWorkloadFeed(workloadWorker, this.world, scenario.crypto, {
+              startInline: sources,
+              ...(options.workloadInlineArrivalsMax === undefined ? {} : { inlineArrivalsMax: options.workloadInlineArrivalsMax })
+            })
       this.endMs = scenario.duration + scenario.drain
       const tip = genesisTip(this.world.document.chainId, this.genesis.timeMs, this.genesis.stateRoot)
       for (const bank of scenario.banks) {

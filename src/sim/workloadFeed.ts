@@ -138,6 +138,11 @@ export class WorkloadWorker {
     this.worker.on('error', () => {})
   }
 
+  /** Whether the worker has sent its start and a first chunk, or failed: a `take` would not wait long. */
+  ready(): boolean {
+    return Atomics.load(this.control, controlSlots.posted) >= 2 || Atomics.load(this.control, controlSlots.state) === workerStates.failed
+  }
+
   /** The next message, waiting for it when it has not come yet. */
   take(): WorkloadFeedMessage {
     assert(!this.closed, 'a closed workload worker is not read')
@@ -173,10 +178,28 @@ export class WorkloadWorker {
   }
 }
 
+export interface WorkerFeedOptions {
+  /**
+   * The simulation's own sources, to run inline while the worker starts (it takes most of a
+   * second to load its modules and build its world): the feed takes the worker's workload from
+   * the first arrival after the worker has sent its first chunk, skipping the arrivals handled
+   * inline. Without them the simulation waits for the worker from the first arrival on.
+   */
+  readonly startInline?: readonly WorkloadSource[]
+  /** Arrivals handled inline at most before waiting for the worker (tests); no bound by default. */
+  readonly inlineArrivalsMax?: number
+}
+
 /** The workload from a `WorkloadWorker`, unpacked with the simulation's own world objects. */
 export class WorkerWorkloadFeed implements WorkloadFeed {
   private readonly reader: WorkloadChunkReader
   private readonly modeled: boolean
+  /** While the worker starts: the sources run inline, and the source and time of each arrival they handled. */
+  private inline: readonly WorkloadSource[] | undefined
+  private readonly inlineArrivalsMax: number
+  private inlineFirsts: ReadonlyArray<number | undefined> | undefined
+  private readonly inlineSources: number[] = []
+  private readonly inlineTimes: number[] = []
   /** The first submission of every chunk has its id and signature checked in full: a guard against a worker whose keys or hashing differ from this thread's. */
   private checkNext = false
   /** Under modeled crypto: where the current chunk's signatures are recorded as issued in this process. */
@@ -185,9 +208,12 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
   constructor(
     private readonly worker: WorkloadWorker,
     world: World,
-    crypto: Scenario['crypto']
+    crypto: Scenario['crypto'],
+    options: WorkerFeedOptions = {}
   ) {
     this.modeled = crypto === 'modeled'
+    this.inline = options.startInline
+    this.inlineArrivalsMax = options.inlineArrivalsMax ?? Infinity
     this.reader = new WorkloadChunkReader({
       chainId: world.document.chainId,
       publicKeyOf(signer) {
@@ -199,17 +225,20 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
   }
 
   firsts(): ReadonlyArray<number | undefined> {
-    const message = this.take()
-    if (message.kind !== 'start') throw new Error(`the workload worker began with a ${message.kind} message`)
-    return message.firsts.map((first) => first ?? undefined)
+    if (this.inline !== undefined) return (this.inlineFirsts = this.inline.map((source) => source.first()))
+    return this.takeStart()
   }
 
   arrive(source: number, timeMs: number): { readonly submissions: readonly Submission[]; readonly nextMs: number | undefined } {
-    if (this.reader.remaining === 0) this.nextChunk()
-    const arrival = this.reader.next()
-    if (arrival.source !== source || arrival.timeMs !== timeMs) {
-      throw new Error(`the workload worker is out of step: it sent source ${arrival.source} at ${arrival.timeMs} ms where the simulation handles source ${source} at ${timeMs} ms`)
+    if (this.inline !== undefined) {
+      if (this.inlineTimes.length < this.inlineArrivalsMax && !this.worker.ready()) {
+        this.inlineSources.push(source)
+        this.inlineTimes.push(timeMs)
+        return this.inline[source]!.arrive(timeMs)
+      }
+      this.takeOver()
     }
+    const arrival = this.nextArrival(source, timeMs)
     const submissions = arrival.submissions
     for (let i = 0; i < submissions.length; i++) {
       const envelope = submissions[i]!.envelope
@@ -227,6 +256,35 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
 
   close(): void {
     this.worker.close()
+  }
+
+  /** The worker's next arrival, which must be the one the simulation handles. */
+  private nextArrival(source: number, timeMs: number): ReturnType<WorkloadChunkReader['next']> {
+    if (this.reader.remaining === 0) this.nextChunk()
+    const arrival = this.reader.next()
+    if (arrival.source !== source || arrival.timeMs !== timeMs) {
+      throw new Error(`the workload worker is out of step: it sent source ${arrival.source} at ${arrival.timeMs} ms where the simulation handles source ${source} at ${timeMs} ms`)
+    }
+    return arrival
+  }
+
+  /** Leaves the inline sources for the worker, whose arrivals start where the inline ones began: those already handled are skipped. */
+  private takeOver(): void {
+    const firsts = this.takeStart()
+    const inlineFirsts = this.inlineFirsts ?? []
+    if (firsts.length !== inlineFirsts.length || firsts.some((first, index) => first !== inlineFirsts[index])) {
+      throw new Error(`the workload worker is out of step: its sources begin at ${firsts.join(', ')} ms, the simulation's at ${inlineFirsts.join(', ')} ms`)
+    }
+    this.inline = undefined
+    for (let i = 0; i < this.inlineTimes.length; i++) this.nextArrival(this.inlineSources[i]!, this.inlineTimes[i]!)
+    this.inlineSources.length = 0
+    this.inlineTimes.length = 0
+  }
+
+  private takeStart(): ReadonlyArray<number | undefined> {
+    const message = this.take()
+    if (message.kind !== 'start') throw new Error(`the workload worker began with a ${message.kind} message`)
+    return message.firsts.map((first) => first ?? undefined)
   }
 
   private nextChunk(): void {

@@ -80,6 +80,10 @@ for (const crypto of ['modeled', 'real'] as const) {
     // Small chunks and little read-ahead: many chunks, and the worker waits for room often.
     const worker = new WorkloadWorker({ ...loaded, chunkSubmissions: 37, messagesAheadMax: 2 })
     const fed = drain(new WorkerWorkloadFeed(worker, world, loaded.scenario.crypto))
+    // The simulation's way: its own sources while the worker starts, then the worker's, skipping what was handled.
+    const sources = () => createScenarioSources(loaded.scenario, world, fx)
+    const handover = drain(new WorkerWorkloadFeed(new WorkloadWorker({ ...loaded, chunkSubmissions: 50 }), world, loaded.scenario.crypto, { startInline: sources(), inlineArrivalsMax: 333 }))
+    const whenReady = drain(new WorkerWorkloadFeed(new WorkloadWorker(loaded), world, loaded.scenario.crypto, { startInline: sources() }))
     t.ok(inline.length > 1500, `a real workload (${inline.length} submissions)`)
     t.ok(inline.some((s) => s.info && (s.info as { kind: string }).kind === 'fxRateUpdate'), 'with FX updates')
     t.ok(inline.filter((s) => s.timeMs === 3000).length >= 750, 'and both shocks')
@@ -89,6 +93,8 @@ for (const crypto of ['modeled', 'real'] as const) {
     const firstDifference = fed.findIndex((s, i) => JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)) !== JSON.stringify(inline[i], (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))
     t.equal(firstDifference, -1, 'the same submissions in the same order: ids, nonces, times, bodies, signatures, infos')
     t.same(fed.slice(0, 50), inline.slice(0, 50))
+    t.equal(JSON.stringify(handover, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)), JSON.stringify(inline, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)), 'the same when the worker takes over at the 334th arrival')
+    t.equal(JSON.stringify(whenReady, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)), JSON.stringify(inline, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)), 'and when it takes over once ready')
   })
 }
 
@@ -98,10 +104,13 @@ t.test('a simulation gives the same trace with the workload on a worker as inlin
     ['mixed, real', mixed('real', 4)],
     ['bench, 16 banks, shared mempool', scaleScenario({ banks: 16, ratePerSecond: 2000, durationSeconds: 3, crypto: 'modeled', execution: 'shared', mempool: 'shared' })]
   ] as const) {
-    const run = (workloadThread: 'inline' | 'worker') => new Simulation({ scenario: loaded.scenario, policies: loaded.policies, policyDocuments: loaded.policyDocuments, workloadThread }).run()
+    const run = (workloadThread: 'inline' | 'worker', workloadInlineArrivalsMax?: number) =>
+      new Simulation({ scenario: loaded.scenario, policies: loaded.policies, policyDocuments: loaded.policyDocuments, workloadThread, ...(workloadInlineArrivalsMax === undefined ? {} : { workloadInlineArrivalsMax }) }).run()
     const inline = run('inline')
-    const worker = run('worker')
+    // All on the worker, then the worker from the 500th arrival on.
+    const worker = run('worker', 0)
     t.equal(worker.traceHash, inline.traceHash, `${label}: the same trace hash`)
+    t.equal(run('worker', 500).traceHash, inline.traceHash, `${label}: the same trace hash when the worker takes over`)
     t.equal(worker.submitted, inline.submitted, `${label}: ${inline.submitted} transfers either way`)
     t.same(worker.admissionRefused, inline.admissionRefused, `${label}: the same refusals`)
     t.same([...worker.tracked.values()].map((x) => [x.id, x.submitMs, x.status, x.reason]), [...inline.tracked.values()].map((x) => [x.id, x.submitMs, x.status, x.reason]), `${label}: the same transfers`)
@@ -126,6 +135,11 @@ t.test('a worker that fails says why instead of leaving the simulation waiting',
   const feed = new WorkerWorkloadFeed(broken, world, 'modeled')
   t.throws(() => feed.firsts(), /the workload worker failed: .*CN/)
   feed.close()
+  // Likewise when the simulation's own sources run while the worker starts: the failure comes out at the handover.
+  const fx = createFxTable(world.document.fx.base, world.document.fx.rates)
+  const startInline = createScenarioSources(loaded.scenario, world, fx)
+  const brokenToo = new WorkloadWorker({ ...loaded, policyDocuments: { ...loaded.policyDocuments, CN: { jurisdiction: 'CN', nonsense: true } } })
+  t.throws(() => drain(new WorkerWorkloadFeed(brokenToo, world, 'modeled', { startInline, inlineArrivalsMax: 10 })), /the workload worker failed: .*CN/)
   // A worker out of step with the simulation (another seed) is caught at the first arrival.
   const other = new WorkerWorkloadFeed(new WorkloadWorker({ ...loaded, scenario: { ...loaded.scenario, seed: 99 } }), world, 'modeled')
   const firsts = new WorkerWorkloadFeed(new WorkloadWorker(loaded), world, 'modeled')
@@ -145,7 +159,8 @@ t.test('the worker thread ends with the run: two runs in one process, then the p
     `import { Simulation } from ${JSON.stringify(join(root, 'src/sim/simulation.ts'))}
 import { scaleScenario } from ${JSON.stringify(join(root, 'bench/simScenario.ts'))}
 const loaded = scaleScenario({ banks: 4, ratePerSecond: 500, durationSeconds: 2, crypto: 'modeled', execution: 'shared' })
-const hashes = [1, 2].map(() => new Simulation({ ...loaded, workloadThread: 'worker' }).run().traceHash)
+// The first on the worker from the first arrival, the second as a simulation runs it (inline while the worker starts).
+const hashes = [{ workloadInlineArrivalsMax: 0 }, {}].map((options) => new Simulation({ ...loaded, workloadThread: 'worker', ...options }).run().traceHash)
 const inline = new Simulation({ ...loaded, workloadThread: 'inline' }).run().traceHash
 // A simulation that fails to build after its worker started leaves no thread behind either.
 try {
