@@ -6,12 +6,13 @@
  *    and msgpackr always writes a bigint as a 64-bit integer, so the two never alias;
  *  - floats, undefined, dates, maps with non-string or unsorted keys are refused;
  *  - decoding checks the size bound first, then refuses truncated input, trailing bytes, excess
- *    nesting and any input whose re-encoding differs from the bytes received.
+ *    nesting and any input that is not exactly the encoding of the value it decodes to, in one
+ *    pass over the bytes without encoding the value again (canonicalDecoder.ts).
  */
 import { Packr } from 'msgpackr'
 import { ProtocolError } from './errors.ts'
 import { protocolLimits } from './limits.ts'
-import { equalBytes } from './bytes.ts'
+import { decodeCanonical } from './canonicalDecoder.ts'
 
 export type Encodable =
   | null
@@ -32,9 +33,6 @@ const packr = new Packr({
   bundleStrings: false,
   structuredClone: false
 })
-
-const bigintMin = -(2n ** 63n)
-const bigintMax = 2n ** 64n - 1n
 
 /** Encodes a value built by our own code. Throws ENCODE_UNSUPPORTED for values outside the format. */
 export function encode(value: Encodable): Uint8Array {
@@ -87,7 +85,11 @@ export interface DecodeOptions {
   bytesMax?: number
 }
 
-/** Decodes canonical bytes received from outside. Every failure is a ProtocolError with a DECODE_* code. */
+/**
+ * Decodes canonical bytes received from outside, in one pass (canonicalDecoder.ts): the input is
+ * accepted only if it is exactly what `encode` writes for the value it decodes to. Every failure
+ * is a ProtocolError with a DECODE_* code.
+ */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Encodable {
   const bytesMax = options.bytesMax ?? protocolLimits.messageBytesMax
   if (!(bytes instanceof Uint8Array)) {
@@ -97,67 +99,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Encodabl
     throw new ProtocolError('DECODE_OVERSIZED', `input is ${bytes.length} bytes, more than the limit of ${bytesMax}`)
   }
   if (bytes.length === 0) throw new ProtocolError('DECODE_MALFORMED', 'input is empty')
-  let value: unknown
-  try {
-    value = packr.unpack(bytes)
-  } catch (error) {
-    const message = (error as Error).message
-    if (message.includes('end of buffer not reached')) {
-      throw new ProtocolError('DECODE_TRAILING_BYTES', 'input has bytes after the end of the encoded value')
-    }
-    throw new ProtocolError('DECODE_MALFORMED', `input is not valid MessagePack: ${message.slice(0, 120)}`)
-  }
-  checkCanonicalShape(value, 0)
-  let reencoded: Uint8Array
-  try {
-    reencoded = packr.pack(value)
-  } catch {
-    throw new ProtocolError('DECODE_NON_CANONICAL', 'input decodes to a value outside the canonical format')
-  }
-  if (!equalBytes(reencoded, bytes)) {
-    throw new ProtocolError('DECODE_NON_CANONICAL', 'input is not in canonical form (a value has a shorter or different encoding)')
-  }
-  return value as Encodable
-}
-
-function checkCanonicalShape(value: unknown, depth: number): void {
-  if (depth > protocolLimits.decodeDepthMax) {
-    throw new ProtocolError('DECODE_MALFORMED', `input nests deeper than ${protocolLimits.decodeDepthMax} levels`)
-  }
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return
-    case 'number':
-      if (!Number.isSafeInteger(value)) {
-        throw new ProtocolError('DECODE_NON_CANONICAL', `numbers must be safe integers, got ${value}`)
-      }
-      return
-    case 'bigint':
-      if (value < bigintMin || value > bigintMax) throw new ProtocolError('DECODE_NON_CANONICAL', 'integer out of range')
-      return
-    case 'object': {
-      if (value === null || value instanceof Uint8Array) return
-      if (Array.isArray(value)) {
-        for (const item of value) checkCanonicalShape(item, depth + 1)
-        return
-      }
-      if (Object.getPrototypeOf(value) !== Object.prototype) {
-        throw new ProtocolError('DECODE_MALFORMED', 'only arrays, maps, byte strings, strings, integers, booleans and nil are part of the format')
-      }
-      let previous: string | undefined
-      for (const key of Object.keys(value)) {
-        if (previous !== undefined && !(previous < key)) {
-          throw new ProtocolError('DECODE_NON_CANONICAL', 'map keys must be unique and in ascending order')
-        }
-        previous = key
-        checkCanonicalShape((value as Record<string, unknown>)[key], depth + 1)
-      }
-      return
-    }
-    default:
-      throw new ProtocolError('DECODE_MALFORMED', `values of type ${typeof value} are not part of the format`)
-  }
+  return decodeCanonical(bytes, protocolLimits.decodeDepthMax)
 }
 
 /** Returns a copy of a plain object with its keys sorted, for the rare map that is hashed. */
