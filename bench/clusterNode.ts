@@ -236,7 +236,6 @@ class LoadGenerator {
         .finally(() => {
           busy.delete(bank)
           inFlight.delete(request)
-          sendNext(bank, performance.now())
         })
       inFlight.add(request)
     }
