@@ -113,6 +113,7 @@ export const nodeReplicaDefaults: Partial<ReplicaLimits> = { gossipFlushMs: 50, 
 
 /** Own clients' pending transactions remembered for re-announcing (the oldest forgotten beyond). */
 const ownPendingMax = 100_000
+const ownDroppedMax = 10_000
 /** How often, and how long at most, a re-announce waits for a reconnected peer's gossip subscription. */
 const reannouncePollMs = 100
 const reannounceWaitMs = 5_000
@@ -189,6 +190,12 @@ export interface PaymentRequest {
 export type TransactionStatus =
   | { readonly status: 'pending' }
   | { readonly status: 'final'; readonly receipt: StoredReceipt }
+  /**
+   * Accepted from this node's client, then neither pending nor final: it will never execute.
+   * STALE_NONCE: a later transaction of the same signer was committed first (after the
+   * proposer's nonce-gap wait), so its nonce is spent; EVICTED: the mempool let it go.
+   */
+  | { readonly status: 'dropped'; readonly code: 'STALE_NONCE' | 'EVICTED'; readonly message: string }
   | { readonly status: 'unknown' }
 
 export interface NodeHealth {
@@ -782,6 +789,8 @@ class ReplicaNodeService implements NodeService {
 
   /** Own clients' accepted transactions not committed yet, oldest first. */
   readonly #ownPending = new Map<string, TransactionEnvelope>()
+  /** Own clients' accepted transactions found neither pending nor committed, newest last (transactionStatus: 'dropped'). */
+  readonly #ownDropped = new Map<string, TransactionEnvelope>()
   /** Validators connected since the last re-announce, waiting for their gossip subscription. */
   readonly #announceTo = new Set<string>()
   #announceTimer: ReturnType<typeof setTimeout> | undefined
@@ -826,7 +835,12 @@ class ReplicaNodeService implements NodeService {
     const pending: TransactionEnvelope[] = []
     for (const [id, envelope] of this.#ownPending) {
       if (replica.hasPending(id)) pending.push(envelope)
-      else if (!this.#committing.has(id)) this.#ownPending.delete(id) // refused as stale, or evicted
+      else if (!this.#committing.has(id)) {
+        // Superseded by a later nonce, or evicted: kept a while so its client can learn why.
+        this.#ownPending.delete(id)
+        this.#ownDropped.set(id, envelope)
+        if (this.#ownDropped.size > ownDroppedMax) this.#ownDropped.delete(this.#ownDropped.keys().next().value!)
+      }
     }
     if (pending.length === 0) return
     const batches = gossipBatches(pending, this.#replica!.limits.gossipBatchTransactionsMax, this.#replica!.limits.gossipBatchBytesMax)
@@ -846,6 +860,18 @@ class ReplicaNodeService implements NodeService {
     if (this.#replica?.hasPending(id) === true || this.#committing.has(id)) return { status: 'pending' }
     const receipt = await this.#store?.loadReceipt(id)
     if (receipt !== undefined) return { status: 'final', receipt }
+    const accepted = this.#ownPending.get(id) ?? this.#ownDropped.get(id)
+    if (accepted !== undefined && this.#replica !== undefined) {
+      const last = lastNonceOf(this.#replica.ledgerState, accepted.signer)
+      if (accepted.nonce <= last) {
+        return {
+          status: 'dropped',
+          code: 'STALE_NONCE',
+          message: `${accepted.signer}'s nonce ${last} was committed before this transaction's ${accepted.nonce} (a later transaction went first after the nonce-gap wait); it will not execute: sign it again with a nonce above ${last}`
+        }
+      }
+      return { status: 'dropped', code: 'EVICTED', message: 'the node accepted this transaction but no longer holds it; submit it again' }
+    }
     return { status: 'unknown' }
   }
 

@@ -7,7 +7,7 @@
  *   POST /v1/transactions        { transactions: [hex wire bytes | { chainId, signer, publicKey, nonce, body, signature }] }
  *   POST /v1/transactions/batch  [hex wire bytes | {...}, ...]: up to 1,000, one result per item, a bad item fails alone
  *   POST /v1/payments            { payer, payee, payerToken, payeeToken, amount, purpose?, documentRef?, fxProvider? }
- *   GET  /v1/transactions/:id    pending | final (receipt, height) | unknown (404)
+ *   GET  /v1/transactions/:id    pending | final (receipt, height) | dropped (code, message) | unknown (404)
  *   GET  /v1/accounts/:id/balances
  *   GET  /v1/blocks/:height      block with its commit certificate, decoded transactions and receipts; also /v1/blocks/latest
  *   GET  /v1/blocks?from=&to=    the same for a range, at most 100 blocks per page
@@ -219,6 +219,7 @@ export function buildHttpApi(node: NodeService, logger: Logger, options: HttpApi
     const status = await node.transactionStatus(id)
     if (status.status === 'unknown') return fail(reply, 404, 'UNKNOWN_TRANSACTION', `no transaction ${id} is pending or final here`)
     if (status.status === 'pending') return { id, status: 'pending' }
+    if (status.status === 'dropped') return { id, status: 'dropped', code: status.code, message: status.message }
     const receipt = status.receipt
     return {
       id,
