@@ -40,6 +40,19 @@ const tagFalse = 9
 const tagBytes = 10
 const tagObject = 11
 
+/**
+ * Buffer's own latin1 decoder, which `toString('latin1', start, end)` calls after checking its
+ * arguments: a transaction id is decoded per transfer, and the checks cost as much as the decoding.
+ */
+interface Latin1Decoder {
+  latin1Slice(start: number, end: number): string
+}
+const hasLatin1Slice = typeof (Buffer.prototype as unknown as Partial<Latin1Decoder>).latin1Slice === 'function'
+
+function decodeLatin1(buffer: Buffer, start: number, end: number): string {
+  return hasLatin1Slice ? (buffer as unknown as Latin1Decoder).latin1Slice(start, end) : buffer.toString('latin1', start, end)
+}
+
 /** Strings in the table at most; later repeated strings are sent whole every time. */
 const stringTableEntriesMax = 1 << 20
 /** Longest literal string, array or object the codec takes (a length is a u32, but nothing here comes near). */
@@ -275,6 +288,7 @@ export class WorkloadChunkReader {
   private readonly table: string[] = []
   /** Public keys by table index, for signers sent by index. */
   private readonly tablePublicKeys: Array<Uint8Array | undefined> = []
+  private arrayBuffer = new ArrayBuffer(0)
   private bytes = new Uint8Array(0)
   private view = new DataView(this.bytes.buffer)
   private buffer = Buffer.alloc(0)
@@ -292,6 +306,7 @@ export class WorkloadChunkReader {
   start(chunk: WorkloadChunk): void {
     assert(this.arrivalsLeft === 0, 'a workload chunk is read to its end before the next')
     for (const value of chunk.strings) this.table.push(value)
+    this.arrayBuffer = chunk.buffer
     this.bytes = new Uint8Array(chunk.buffer)
     this.view = new DataView(chunk.buffer)
     this.buffer = Buffer.from(chunk.buffer)
@@ -382,7 +397,7 @@ export class WorkloadChunkReader {
     }
     const length = this.readLength()
     if (tag === tagStringLatin1) {
-      const value = this.buffer.toString('latin1', this.offset, this.offset + length)
+      const value = decodeLatin1(this.buffer, this.offset, this.offset + length)
       this.offset += length
       return value
     }
@@ -402,7 +417,7 @@ export class WorkloadChunkReader {
     }
     assert(tag === tagBigIntDecimal, `a workload integer has an integer tag, got ${tag}`)
     const length = this.readLength()
-    const value = BigInt(this.buffer.toString('latin1', this.offset, this.offset + length))
+    const value = BigInt(decodeLatin1(this.buffer, this.offset, this.offset + length))
     this.offset += length
     return value
   }
@@ -410,7 +425,8 @@ export class WorkloadChunkReader {
   /** A view into the chunk, not a copy. */
   private readBytes(): Uint8Array {
     const length = this.readLength()
-    const value = this.bytes.subarray(this.offset, this.offset + length)
+    // A view made directly: subarray looks up the species constructor first.
+    const value = new Uint8Array(this.arrayBuffer, this.offset, length)
     this.offset += length
     return value
   }
