@@ -589,3 +589,23 @@ t.test('decoding is bounded by the input: large crafted inputs are refused quick
   t.equal(outcomeOf(() => decode(manyMaps, { bytesMax: 8 << 20 })).ok, true)
   t.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`)
 })
+
+t.test('strings cut from windows of the input: views at an offset, strings across windows, long strings', async (t) => {
+  // Many strings, so that they straddle the decoder's 1 KiB windows, in a view at an odd offset
+  // of a larger buffer whose other bytes must never show up in a string.
+  const strings = fc.array(fc.oneof(fc.string({ maxLength: 40 }), text, fc.nat({ max: 3000 }).map((n) => 'w'.repeat(n))), { minLength: 50, maxLength: 200 })
+  fc.assert(
+    fc.property(strings, fc.nat({ max: 7 }), (values, offset) => {
+      const encoded = encode(values)
+      const backing = new Uint8Array(encoded.length + offset + 16).fill(0x5a)
+      backing.set(encoded, offset)
+      const view = backing.subarray(offset, offset + encoded.length)
+      const back = decode(view)
+      if (!sameValue(back, values)) return false
+      backing.fill(0x41)
+      return sameValue(back, values) && compare(Buffer.from(encoded)) === undefined
+    }),
+    { numRuns: 200 }
+  )
+  t.pass('strings are copies: overwriting the input afterwards leaves them as they were')
+})
