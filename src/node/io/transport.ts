@@ -19,7 +19,6 @@
 import { setMaxListeners } from 'node:events'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
@@ -28,6 +27,8 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import { assert } from '../../protocol/assert.ts'
 import { keyPairFromSecret } from '../../protocol/keys.ts'
 import { createValidatorGater, type RefusalStage } from './gater.ts'
+import { noiseWithSingleWrites } from './noiseSingleWrite.ts'
+import { windowUpdatesOnHalf } from './yamuxWindowUpdates.ts'
 import { createGossipValidator, gossipsubInit } from './gossip.ts'
 import { libp2pPrivateKeyOf, peerIdOf, publicKeyOfPeerId, ValidatorSet } from './peerIdentity.ts'
 import { Redialer } from './redial.ts'
@@ -216,6 +217,7 @@ class Libp2pTransport implements Transport {
 
   async #start(): Promise<void> {
     const { limits, validators } = this.options
+    windowUpdatesOnHalf()
     const validatorCount = validators.length
     const libp2p = await createLibp2p<Services>({
       start: false,
@@ -225,7 +227,7 @@ class Libp2pTransport implements Transport {
         // Sockets wait for their Noise handshake before the gater knows who is there: bound them.
         tcp({ maxConnections: 4 * validatorCount + 16 })
       ],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [noiseWithSingleWrites()],
       streamMuxers: [
         yamux({
           // A stream buffers at most one frame of its largest protocol (plus slack) before it is reset.

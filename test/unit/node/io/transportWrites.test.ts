@@ -1,0 +1,85 @@
+/**
+ * Each gossip message costs one socket write, not four: Noise's length prefix and ciphertext go
+ * out as one buffer (noiseSingleWrite.ts), and the receiver does not answer every frame with a
+ * yamux window update (yamuxWindowUpdates.ts). Two real validators over loopback, every socket
+ * write of this process counted while one publishes; then messages larger than the window, which
+ * need the updates, still arrive.
+ */
+import t from 'tap'
+import { createServer, Socket } from 'node:net'
+import { createTransport, type Transport } from '../../../../src/node/io/transport.ts'
+import { singleWritePatches } from '../../../../src/node/io/noiseSingleWrite.ts'
+import { windowUpdatesOnHalf } from '../../../../src/node/io/yamuxWindowUpdates.ts'
+import { keyPairFromSecret } from '../../../../src/protocol/keys.ts'
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+t.test('a published message costs one socket write per peer, and arrives intact', async (t) => {
+  const seeds = [21, 22]
+  const ports = await Promise.all(seeds.map(() => freePort()))
+  const secretOf = (seed: number): Uint8Array => new Uint8Array(32).fill(seed)
+  const validators = seeds.map((seed, index) => ({ publicKey: keyPairFromSecret(secretOf(seed)).publicKey, addresses: [`/ip4/127.0.0.1/tcp/${ports[index]}`] }))
+  const received: Uint8Array[][] = [[], []]
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} }
+  const transports: Transport[] = seeds.map((seed, index) =>
+    createTransport(
+      { chainId: 'corridor-writes', secretKey: secretOf(seed), validators, listenAddresses: [`/ip4/127.0.0.1/tcp/${ports[index]}`], limits: { messageBytesMax: 1024 * 1024 }, gossip: { heartbeatIntervalMs: 1_000 } },
+      { logger: quiet, handlers: { onMessage: (_topic, bytes) => void received[index]!.push(bytes), onDirect() {}, onRequest: async () => new Uint8Array(0) } }
+    )
+  )
+  t.teardown(() => Promise.all(transports.map((transport) => transport.stop())))
+  await Promise.all(transports.map((transport) => transport.start()))
+  const [sender, receiver] = transports as [Transport, Transport]
+  await waitFor('the two validators subscribed to each other', () => sender.gossipPeers('transactions').length === 1 && receiver.gossipPeers('transactions').length === 1)
+  t.ok(singleWritePatches() >= 1, 'noise was patched')
+  t.ok(windowUpdatesOnHalf(), 'yamux was patched')
+
+  const writes = { count: 0, sizes: [] as number[] }
+  const write = Socket.prototype.write
+  Socket.prototype.write = function counted(this: Socket, ...args: unknown[]) {
+    writes.count++
+    writes.sizes.push((args[0] as Uint8Array).byteLength)
+    return (write as (...a: unknown[]) => boolean).apply(this, args)
+  } as typeof Socket.prototype.write
+  t.teardown(() => {
+    Socket.prototype.write = write
+  })
+  const messages = 40
+  for (let i = 0; i < messages; i++) {
+    await sender.publish('transactions', new Uint8Array(200 + i).fill(i))
+    // One at a time, so no two messages share a write by queueing behind each other.
+    await waitFor(`message ${i} delivered`, () => received[1]!.length === i + 1)
+  }
+  Socket.prototype.write = write
+  t.equal(received[1]!.length, messages)
+  for (let i = 0; i < messages; i++) t.ok(received[1]![i]!.length === 200 + i && received[1]![i]!.every((byte) => byte === i), `message ${i} intact`)
+  // Four per message before (a length prefix and the ciphertext, and the same for the receiver's
+  // window update); a little room for gossipsub's own control traffic and one window update.
+  t.ok(writes.count <= messages + 4, `${writes.count} socket writes for ${messages} messages: ${writes.sizes.slice(0, 12).join(' ')}`)
+
+  // Messages of 600 KiB, over twice the 256 KiB window: the sender stalls until updates come.
+  const large = 3
+  for (let i = 0; i < large; i++) await sender.publish('transactions', new Uint8Array(600 * 1024).fill(100 + i))
+  await waitFor('the large messages delivered', () => received[1]!.length === messages + large)
+  for (let i = 0; i < large; i++) {
+    const message = received[1]![messages + i]!
+    t.ok(message.length === 600 * 1024 && message.every((byte) => byte === 100 + i), `large message ${i} intact`)
+  }
+})
