@@ -77,7 +77,7 @@ export function decodeCanonical(bytes: Uint8Array, depthLimit: number): Encodabl
   } finally {
     source = emptyBytes
     view = undefined
-    window = ''
+    stringWindow = ''
   }
 }
 
@@ -329,7 +329,7 @@ const units: number[] = []
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string
 const latin1Slice: Latin1Slice | undefined = (globalThis as { Buffer?: { prototype: { latin1Slice?: Latin1Slice } } }).Buffer?.prototype.latin1Slice
 const windowBytes = 1024
-let window = ''
+let stringWindow = ''
 let windowStart = 0
 let windowEnd = 0
 
@@ -352,9 +352,9 @@ function readString(length: number, at: number): string {
     if (start < windowStart || stop > windowEnd) {
       windowStart = start
       windowEnd = Math.min(end, start + Math.max(windowBytes, length))
-      window = latin1Slice.call(source, windowStart, windowEnd)
+      stringWindow = latin1Slice.call(source, windowStart, windowEnd)
     }
-    return window.slice(start - windowStart, stop - windowStart)
+    return stringWindow.slice(start - windowStart, stop - windowStart)
   }
   if (length <= jsDecodeBytesMax) return decodeShortUtf8(start, length) ?? invalidUtf8(at)
   try {

@@ -350,9 +350,9 @@ t.test('mutated encodings (flip, insert, delete, truncate): the two decoders agr
       const problem = compare(mutate(encode(value), steps), tally)
       if (problem !== undefined) throw new Error(problem)
     }),
-    { numRuns: 6000 }
+    { numRuns: 3000 }
   )
-  t.ok(tally.accepted > 100, `${tally.accepted} of ${tally.compared} mutants accepted by both; ${tally.codeDifferences} known code differences`)
+  t.ok(tally.accepted > 50, `${tally.accepted} of ${tally.compared} mutants accepted by both; ${tally.codeDifferences} known code differences`)
 })
 
 t.test('inputs longer than the native string extractor threshold agree too', async (t) => {
@@ -363,7 +363,7 @@ t.test('inputs longer than the native string extractor threshold agree too', asy
       const problem = compare(input)
       if (problem !== undefined) throw new Error(problem)
     }),
-    { numRuns: 2000 }
+    { numRuns: 1000 }
   )
   t.pass()
 })
@@ -587,7 +587,7 @@ t.test('decoding is bounded by the input: large crafted inputs are refused quick
   manyMaps.set(hexToBytes('dd000f4240'))
   for (let i = 0; i < 1_000_000; i++) manyMaps.set([0x81, 0xa1, 0x00, 0xc0], 5 + 4 * i)
   t.equal(outcomeOf(() => decode(manyMaps, { bytesMax: 8 << 20 })).ok, true)
-  t.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`)
+  t.ok(performance.now() - started < 10_000, `took ${Math.round(performance.now() - started)} ms`)
 })
 
 t.test('strings cut from windows of the input: views at an offset, strings across windows, long strings', async (t) => {
