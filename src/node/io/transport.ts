@@ -28,7 +28,6 @@ import { assert } from '../../protocol/assert.ts'
 import { keyPairFromSecret } from '../../protocol/keys.ts'
 import { createValidatorGater, type RefusalStage } from './gater.ts'
 import { noiseWithSingleWrites } from './noiseSingleWrite.ts'
-import { windowUpdatesOnHalf } from './yamuxWindowUpdates.ts'
 import { createGossipValidator, gossipsubInit } from './gossip.ts'
 import { libp2pPrivateKeyOf, peerIdOf, publicKeyOfPeerId, ValidatorSet } from './peerIdentity.ts'
 import { Redialer } from './redial.ts'
@@ -217,7 +216,6 @@ class Libp2pTransport implements Transport {
 
   async #start(): Promise<void> {
     const { limits, validators } = this.options
-    windowUpdatesOnHalf()
     const validatorCount = validators.length
     const libp2p = await createLibp2p<Services>({
       start: false,
