@@ -214,13 +214,21 @@ export class WorkerWorkloadFeed implements WorkloadFeed {
     this.modeled = crypto === 'modeled'
     this.inline = options.startInline
     this.inlineArrivalsMax = options.inlineArrivalsMax ?? Infinity
+    // The world's own strings for the values the worker sends, so that the transfer log and the
+    // replicas' maps find them by identity, as they find the inline path's.
+    const strings = new Map<string, string>()
+    for (const customer of world.customers) {
+      for (const value of [customer.id, customer.bank, customer.jurisdiction, customer.kind, ...customer.currencies]) strings.set(value, value)
+    }
+    for (const bank of world.document.banks) strings.set(bank.id, bank.id)
     this.reader = new WorkloadChunkReader({
       chainId: world.document.chainId,
       publicKeyOf(signer) {
         const signing = world.signers.get(signer)
         if (signing === undefined) throw new Error(`the workload worker signed for ${signer}, who has no key in this world`)
         return signing.publicKey
-      }
+      },
+      canonical: (value) => strings.get(value) ?? value
     })
   }
 

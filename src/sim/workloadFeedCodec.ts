@@ -119,24 +119,24 @@ export class WorkloadChunkWriter {
     const envelope = submission.envelope
     const info = submission.info
     assert(envelope.chainId === this.chainId, 'a workload envelope is signed for the scenario chain')
-    this.writeString(submission.via)
-    this.writeString(envelope.signer)
+    this.writeAccountString(submission.via)
+    this.writeAccountString(envelope.signer)
     this.writeBigInt(envelope.nonce)
     this.writeValue(envelope.body)
     this.writeBytes(envelope.signingBytes)
     this.writeBytes(envelope.signature)
     this.writeLiteral(envelope.id)
-    this.writeString(info.kind)
-    this.writeString(info.payer)
-    this.writeString(info.payee)
-    this.writeString(info.payerBank)
-    this.writeString(info.payeeBank)
-    this.writeString(info.payerJurisdiction)
-    this.writeString(info.payeeJurisdiction)
-    this.writeString(info.payerKind)
+    this.writeAccountString(info.kind)
+    this.writeAccountString(info.payer)
+    this.writeAccountString(info.payee)
+    this.writeAccountString(info.payerBank)
+    this.writeAccountString(info.payeeBank)
+    this.writeAccountString(info.payerJurisdiction)
+    this.writeAccountString(info.payeeJurisdiction)
+    this.writeAccountString(info.payerKind)
     this.writeBigInt(info.amount)
-    this.writeString(info.currency)
-    this.writeString(info.receivedCurrency)
+    this.writeAccountString(info.currency)
+    this.writeAccountString(info.receivedCurrency)
     this.reserve(8)
     this.view.setFloat64(this.offset, info.amountUsdCents, true)
     this.offset += 8
@@ -159,27 +159,41 @@ export class WorkloadChunkWriter {
     this.offset += 4
   }
 
+  /**
+   * A string of the transfer's parties, banks, jurisdictions, kinds and currencies: from a set the
+   * world bounds, so added to the table at once. The reader then hands out one string object per
+   * value, which the maps it goes into compare by identity before they compare characters.
+   */
+  private writeAccountString(value: string): void {
+    const index = this.table.get(value)
+    if (index !== undefined) this.writeStringIndex(index)
+    else if (this.table.size < stringTableEntriesMax) this.writeStringIndex(this.addToTable(value))
+    else this.writeLiteral(value)
+  }
+
+  /** A string of a transaction body: added to the table the second time a chunk uses it (document references are used once). */
   private writeString(value: string): void {
     const index = this.table.get(value)
-    if (index !== undefined) {
-      this.reserve(5)
-      this.bytes[this.offset] = tagStringIndex
-      this.view.setUint32(this.offset + 1, index, true)
-      this.offset += 5
-      return
+    if (index !== undefined) this.writeStringIndex(index)
+    else if (this.seenOnce.has(value) && this.table.size < stringTableEntriesMax) this.writeStringIndex(this.addToTable(value))
+    else {
+      this.seenOnce.add(value)
+      this.writeLiteral(value)
     }
-    if (this.seenOnce.has(value) && this.table.size < stringTableEntriesMax) {
-      const added = this.table.size
-      this.table.set(value, added)
-      this.newStrings.push(value)
-      this.reserve(5)
-      this.bytes[this.offset] = tagStringIndex
-      this.view.setUint32(this.offset + 1, added, true)
-      this.offset += 5
-      return
-    }
-    this.seenOnce.add(value)
-    this.writeLiteral(value)
+  }
+
+  private addToTable(value: string): number {
+    const added = this.table.size
+    this.table.set(value, added)
+    this.newStrings.push(value)
+    return added
+  }
+
+  private writeStringIndex(index: number): void {
+    this.reserve(5)
+    this.bytes[this.offset] = tagStringIndex
+    this.view.setUint32(this.offset + 1, index, true)
+    this.offset += 5
   }
 
   /** A string sent whole, never added to the table. */
@@ -273,6 +287,8 @@ export interface WorkloadChunkReaderContext {
   readonly chainId: string
   /** The public key of a signer: the world's own object, not a copy. */
   publicKeyOf(signer: string): Uint8Array
+  /** The simulation's own object for a string of its world (an account id, a bank), or the string itself. */
+  canonical?(value: string): string
 }
 
 /** One arrival as read: the submissions and the time of the source's next arrival. */
@@ -305,7 +321,8 @@ export class WorkloadChunkReader {
   /** Starts reading a chunk; the previous one must have been read to its end. */
   start(chunk: WorkloadChunk): void {
     assert(this.arrivalsLeft === 0, 'a workload chunk is read to its end before the next')
-    for (const value of chunk.strings) this.table.push(value)
+    const canonical = this.context.canonical
+    for (const value of chunk.strings) this.table.push(canonical === undefined ? value : canonical(value))
     this.arrayBuffer = chunk.buffer
     this.bytes = new Uint8Array(chunk.buffer)
     this.view = new DataView(chunk.buffer)
