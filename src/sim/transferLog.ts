@@ -27,10 +27,12 @@ export interface Tracked {
 
 const statuses = ['pending', 'settled', 'rejected'] as const
 
-function hexValue(code: number): number {
-  // '0'-'9' and 'a'-'f' (ids are lower-case hex).
-  return code <= 57 ? code - 48 : code - 87
-}
+/** The value of each lower-case hex digit by character code ('0'-'9', 'a'-'f'; ids are lower-case hex): a load rather than a call per digit. */
+const hexDigitValues = (() => {
+  const values = new Uint8Array(128)
+  for (let digit = 0; digit < 16; digit++) values[digit.toString(16).charCodeAt(0)] = digit
+  return values
+})()
 const idBytes = 32
 
 /** A party's strings and their indexes, remembered so that adding a transfer looks up one string per party instead of three. */
@@ -87,7 +89,8 @@ export class TransferLog {
     assert(id.length === 2 * idBytes, 'a transfer id is a 32-byte hex digest')
     const ids = this.ids
     const offset = index * idBytes
-    for (let i = 0; i < idBytes; i++) ids[offset + i] = (hexValue(id.charCodeAt(2 * i)) << 4) | hexValue(id.charCodeAt(2 * i + 1))
+    const digits = hexDigitValues
+    for (let i = 0; i < idBytes; i++) ids[offset + i] = (digits[id.charCodeAt(2 * i) & 127]! << 4) | digits[id.charCodeAt(2 * i + 1) & 127]!
     const text = this.text
     const base = index * 12
     const payer = this.party(info.payer, info.payerBank, info.payerJurisdiction)
