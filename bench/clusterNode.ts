@@ -26,6 +26,10 @@ const batchMax = 1_000
 const retryMs = 50
 const retryMaxMs = 800
 const retryWindowMs = 60_000
+/** Per-payment refusals for room (the node's queue or mempool): the payment is sent again. */
+const retryable = new Set(['QUEUE_FULL', 'MEMPOOL_FULL', 'SIGNER_QUEUE_FULL'])
+/** What a payment sent again after a lost answer meets if the node took it the first time. */
+const alreadyThere = new Set(['DUPLICATE', 'STALE_NONCE', 'DUPLICATE_NONCE'])
 
 interface Payment {
   readonly bank: string
@@ -205,6 +209,7 @@ class LoadGenerator {
     let sent = 0
     let lastReport = started
     const busy = new Set<string>()
+    const resent = new Set<string>()
     const post = (bank: string, batch: Payment[]): void => {
       busy.add(bank)
       const pause = backoff.get(bank)!
@@ -219,19 +224,30 @@ class LoadGenerator {
         .then((answer) => {
           const again: Payment[] = []
           answer.results.forEach((result, index) => {
-            if (result.ok) submittedAt.set(batch[index]!.id, dueAt.get(batch[index]!.id)!)
-            else if (result.code === 'QUEUE_FULL') again.push(batch[index]!)
-            else refused[result.code ?? 'REFUSED'] = (refused[result.code ?? 'REFUSED'] ?? 0) + 1
+            const payment = batch[index]!
+            if (result.ok) submittedAt.set(payment.id, dueAt.get(payment.id)!)
+            else if (retryable.has(result.code ?? '')) {
+              // Refused for room, not for what it is: sent again before anything after it.
+              refused[result.code!] = (refused[result.code!] ?? 0) + 1
+              again.push(payment)
+            } else if (resent.has(payment.id) && alreadyThere.has(result.code ?? '')) {
+              // Sent again after a lost answer: the node had it the first time.
+              submittedAt.set(payment.id, dueAt.get(payment.id)!)
+            } else refused[result.code ?? 'REFUSED'] = (refused[result.code ?? 'REFUSED'] ?? 0) + 1
           })
-          if (again.length > 0) {
-            refused.QUEUE_FULL = (refused.QUEUE_FULL ?? 0) + again.length
-            requeue(again)
-          } else pause.ms = 0
+          if (again.length > 0) requeue(again)
+          else pause.ms = 0
         })
         .catch((error: unknown) => {
-          const code = (error as { details?: { code?: string } }).details?.code ?? 'HTTP_ERROR'
+          const details = (error as { details?: { code?: string; status?: number } }).details
+          const code = details?.code ?? 'HTTP_ERROR'
           refused[code] = (refused[code] ?? 0) + batch.length
-          requeue(batch)
+          // The whole batch was refused for room (503), or its answer was lost: send it again
+          // (the node may have taken it; see alreadyThere). Anything else will not change.
+          if (details?.status === undefined || details.status === 503) {
+            for (const payment of batch) resent.add(payment.id)
+            requeue(batch)
+          }
         })
         .finally(() => {
           busy.delete(bank)
@@ -427,7 +443,7 @@ async function run(context: BenchmarkContext): Promise<string> {
     '',
     `Machine: ${describeMachine(context.machine)}.${context.quick ? ' Quick run (`--quick`): shorter phases.' : ''}`,
     '',
-    `What is measured: four real node processes (\`corridor node start\`, started by src/cluster/LocalCluster, with its V8 options) on loopback, each with its libp2p (TCP, Noise, Yamux, gossipsub), its LevelDB and its HTTP API, and ${customersPerBank} customers per bank. A load generator in the benchmark's process signs payments ahead of time (Ed25519 on libsodium; each a cross-border payment from a customer of one bank to a customer of the next, through the FX provider where the currencies differ) and offers them open-loop: every ${tickMs} ms, what the offered rate says is due joins a queue per bank (each payment goes to its payer's bank), and each bank's queue is sent as \`POST /v1/transactions/batch\` requests of up to ${fmt(batchMax)} payments, without waiting for earlier answers. A batch the node refuses with QUEUE_FULL goes back to the head of its queue and that bank gets nothing for a back-off of ${retryMs} ms, doubling up to ${retryMaxMs} ms, as a bank's client honouring backpressure would (dropping it would leave the payers' later payments, already accepted, stuck behind the missing nonces); *refused at submission* counts those refusals, each payment as often as it was refused. *Accepted /s* counts the payments the nodes accepted, from the start of the phase to the last answer. Latency runs from the moment a payment was due (time in the client's queue included) to the moment the block that holds it is first seen committed on icbc (its status is polled every 25 ms; the generator reads the blocks afterwards to find each payment's height). Finalized per second counts payments whose block was committed from 20% into the submission period (until the last payment was accepted) to the last one. Node CPU is the four node processes' user and system time per final payment; the generator's is its own process's (sending, polling, reading blocks; signing is done before the phase). The generator shares the two cores with the four nodes.`,
+    `What is measured: four real node processes (\`corridor node start\`, started by src/cluster/LocalCluster, with its V8 options) on loopback, each with its libp2p (TCP, Noise, Yamux, gossipsub), its LevelDB and its HTTP API, and ${customersPerBank} customers per bank. A load generator in the benchmark's process signs payments ahead of time (Ed25519 on libsodium; each a cross-border payment from a customer of one bank to a customer of the next, through the FX provider where the currencies differ) and offers them open-loop: every ${tickMs} ms, what the offered rate says is due joins a queue per bank (each payment goes to its payer's bank), and each bank's queue is sent as \`POST /v1/transactions/batch\` requests of up to ${fmt(batchMax)} payments, without waiting for earlier answers. One request is in flight per bank at a time, so a node gets each payer's payments in nonce order. Payments the node refuses for room (QUEUE_FULL for the whole batch, or QUEUE_FULL, MEMPOOL_FULL or SIGNER_QUEUE_FULL one by one) go back to the head of their queue and that bank gets nothing for a back-off of ${retryMs} ms, doubling up to ${retryMaxMs} ms, as a bank's client honouring backpressure would (dropping them would leave the payers' later payments, already accepted, stuck behind the missing nonces); a batch whose answer is lost is sent again too, and a payment the node then reports as already held counts as accepted when first sent. *Refused at submission* counts the refusals, each payment as often as it was refused. *Accepted /s* counts the payments the nodes accepted, from the start of the phase to the last answer. Latency runs from the moment a payment was due (time in the client's queue included) to the moment the block that holds it is first seen committed on icbc (its status is polled every 25 ms; the generator reads the blocks afterwards to find each payment's height). Finalized per second counts payments whose block was committed from 20% into the submission period (until the last payment was accepted) to the last one. Node CPU is the four node processes' user and system time per final payment; the generator's is its own process's (sending, polling, reading blocks; signing is done before the phase). The generator shares the two cores with the four nodes.`,
     '',
     '| phase | offered /s | accepted /s (answered) | accepted / offered | refused at submission (sent again) | finalized /s | final | latency p50 / p90 / p99 / max ms | blocks | payments per block | node CPU ms per payment | generator CPU ms per payment |',
     '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -92,6 +92,12 @@ const purposePattern = /^[A-Z0-9]{1,35}$/
 const jurisdictionPattern = /^[A-Z]{2}$/
 // C0 and C1 control characters: never part of a reference a person typed.
 const controlCharacterPattern = /[\u0000-\u001f\u007f-\u009f]/
+/**
+ * A surrogate without its pair is no character and has no UTF-8 encoding: msgpackr writes it as
+ * CESU bytes, which `decode` refuses, so a body holding one could be signed but never decoded by
+ * a peer.
+ */
+const loneSurrogatePattern = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** Encodes a body as the canonical tuple the envelope signs. */
 export function encodeTransactionBody(body: TransactionBody): Encodable {
@@ -161,7 +167,7 @@ function checkAmount(value: Encodable | undefined, what: string): bigint {
 function checkOptionalText(value: Encodable | undefined, what: string): string | undefined {
   if (value === null) return undefined
   if (typeof value !== 'string') malformed(`${what} must be a string or nil`)
-  if (value.length === 0 || value.length > protocolLimits.textLengthMax || controlCharacterPattern.test(value)) {
+  if (value.length === 0 || value.length > protocolLimits.textLengthMax || controlCharacterPattern.test(value) || loneSurrogatePattern.test(value)) {
     throw new TransactionError('BAD_TEXT', `${what} must be 1-${protocolLimits.textLengthMax} printable characters, got ${JSON.stringify(value.slice(0, 40))}${value.length > 40 ? '...' : ''}`)
   }
   return value

@@ -191,9 +191,10 @@ export type TransactionStatus =
   | { readonly status: 'pending' }
   | { readonly status: 'final'; readonly receipt: StoredReceipt }
   /**
-   * Accepted from this node's client, then neither pending nor final: it will never execute.
-   * STALE_NONCE: a later transaction of the same signer was committed first (after the
-   * proposer's nonce-gap wait), so its nonce is spent; EVICTED: the mempool let it go.
+   * Accepted from this node's client, then neither pending here nor final. STALE_NONCE: a later
+   * transaction of the same signer was committed first (after the proposer's nonce-gap wait), so
+   * its nonce is spent and it will never execute. EVICTED: this node's mempool let it go; it is
+   * not final either way, since a peer may still hold and commit it.
    */
   | { readonly status: 'dropped'; readonly code: 'STALE_NONCE' | 'EVICTED'; readonly message: string }
   | { readonly status: 'unknown' }
@@ -870,7 +871,11 @@ class ReplicaNodeService implements NodeService {
           message: `${accepted.signer}'s nonce ${last} was committed before this transaction's ${accepted.nonce} (a later transaction went first after the nonce-gap wait); it will not execute: sign it again with a nonce above ${last}`
         }
       }
-      return { status: 'dropped', code: 'EVICTED', message: 'the node accepted this transaction but no longer holds it; submit it again' }
+      return {
+        status: 'dropped',
+        code: 'EVICTED',
+        message: 'this node accepted the transaction but no longer holds it; it is not final: a peer may still commit it. Send the same signed bytes again (POST /v1/transactions), never a new transaction for the same payment, which could execute as well'
+      }
     }
     return { status: 'unknown' }
   }

@@ -297,6 +297,12 @@ function readMap(count: number, depth: number, at: number): Record<string, Encod
       }
     }
   }
+  // msgpackr writes an object as a map only while `value.constructor === Object`; with an own
+  // `constructor` key it tries the value's `toJSON` instead, and a truthy one that is not a
+  // function makes it throw: such a map has no encoding to match.
+  if (Object.hasOwn(object, 'constructor') && Boolean(object.toJSON) && nonCanonicalAt < 0) {
+    nonCanonical(at, 'a map with the key constructor and a truthy toJSON cannot be encoded again')
+  }
   return object
 }
 

@@ -4,6 +4,7 @@
  * block sees it.
  */
 import t from 'tap'
+import { decode, encode } from '../../../src/protocol/encoding.ts'
 import type { Encodable } from '../../../src/protocol/encoding.ts'
 import { decodeTransaction, encodeTransaction, signTransaction } from '../../../src/protocol/envelope.ts'
 import { createPortableSigner } from '../../../src/protocol/keys.ts'
@@ -158,6 +159,11 @@ t.test('free text: length and control characters', async (t) => {
   t.equal(admissionCode(pay('INV\n1')), 'BAD_TEXT', 'newline')
   t.equal(admissionCode(pay('INV\u0085')), 'BAD_TEXT', 'C1 control')
   t.equal(admissionCode(pay('发票-2025/001')), undefined, 'non-ASCII text is fine')
+  t.equal(admissionCode(pay('inv-\ud83d\ude00')), undefined, 'a surrogate pair (an emoji) is fine')
+  for (const lone of ['inv-\ud800', '\udc00-inv', 'a\ude00\ud83d']) {
+    t.equal(admissionCode(pay(lone)), 'BAD_TEXT', `a lone surrogate (${JSON.stringify(lone)}): no UTF-8 encoding, peers could not decode it`)
+    t.throws(() => decode(encode(lone)), { code: 'DECODE_NON_CANONICAL' }, 'what a peer would meet')
+  }
 })
 
 t.test('FX rates: positive, bounded, ascending, once each', async (t) => {

@@ -609,3 +609,19 @@ t.test('strings cut from windows of the input: views at an offset, strings acros
   )
   t.pass('strings are copies: overwriting the input afterwards leaves them as they were')
 })
+
+t.test('a map with the key constructor: accepted only where encode can write it back', async (t) => {
+  const map = (entries: Array<[string, Uint8Array]>): Uint8Array =>
+    concatBytes(Uint8Array.of(0x80 | entries.length), ...entries.flatMap(([key, value]) => [encode(key), value]))
+  // msgpackr takes { constructor, toJSON: truthy } down its toJSON path and throws.
+  for (const toJSON of [Uint8Array.of(0x01), Uint8Array.of(0xc3), Uint8Array.of(0x80)]) {
+    const bytes = map([['constructor', Uint8Array.of(0x01)], ['toJSON', toJSON]])
+    t.equal(compare(bytes), undefined, 'the oracle agrees')
+    t.throws(() => decode(bytes), { code: 'DECODE_NON_CANONICAL' }, `constructor with toJSON ${bytesToHex(toJSON)} refused`)
+  }
+  for (const value of [{ constructor: 1, toJSON: 0 }, { constructor: 1 }, { constructor: 'x', toJSON: false }] as Encodable[]) {
+    const bytes = encode(value)
+    t.same(decode(bytes), value, `${JSON.stringify(value)} round-trips`)
+    t.equal(compare(bytes), undefined, 'the oracle agrees')
+  }
+})
