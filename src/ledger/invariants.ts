@@ -24,24 +24,24 @@ function amountOrZero(value: Encodable | undefined): bigint | undefined {
  */
 export function checkConservation(state: LedgerState): InvariantViolation[] {
   const violations: InvariantViolation[] = []
-  const entries = state.entries
   const sums = new Map<string, bigint>()
-  for (const [key, value] of entries) {
-    if (!key.startsWith(statePrefixes.balance)) continue
+  const tokens: string[] = []
+  // One pass, without a copy of a shared state's entries (forEachEntry); the tokens are checked after.
+  state.forEachEntry((value, key) => {
+    if (key.startsWith(statePrefixes.token)) tokens.push(key.slice(statePrefixes.token.length))
+    if (!key.startsWith(statePrefixes.balance)) return
     if (typeof value !== 'bigint') {
       violations.push({ invariant: 'value-type', detail: `${key} holds a ${typeof value}, not an amount` })
-      continue
+      return
     }
     if (value < 0n) violations.push({ invariant: 'non-negative-balance', detail: `${key} is ${value}` })
     const token = key.slice(key.lastIndexOf('/') + 1)
     sums.set(token, (sums.get(token) ?? 0n) + value)
-  }
-  for (const [key] of entries) {
-    if (!key.startsWith(statePrefixes.token)) continue
-    const token = key.slice(statePrefixes.token.length)
-    const supply = amountOrZero(entries.get(statePrefixes.supply + token))
-    const issued = amountOrZero(entries.get(statePrefixes.issued + token))
-    const redeemed = amountOrZero(entries.get(statePrefixes.redeemed + token))
+  })
+  for (const token of tokens) {
+    const supply = amountOrZero(state.get(statePrefixes.supply + token))
+    const issued = amountOrZero(state.get(statePrefixes.issued + token))
+    const redeemed = amountOrZero(state.get(statePrefixes.redeemed + token))
     if (supply === undefined || issued === undefined || redeemed === undefined) {
       violations.push({ invariant: 'value-type', detail: `the supply, issued or redeemed total of ${token} is not an amount` })
       continue

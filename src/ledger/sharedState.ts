@@ -144,6 +144,23 @@ export class SharedLedgerStore {
 
   #lastCopy: { readonly height: number; readonly entries: Map<string, Encodable> } | undefined = undefined
 
+  /** @internal visits the content at `height` as `materialize(height)` would hold it, without copying the base. */
+  forEachAt(height: number, visit: (value: Encodable | undefined, key: string) => void): void {
+    assert(height >= this.#baseHeight && height <= this.headHeight, `height ${height} is within the shared heights ${this.#baseHeight}..${this.headHeight}`)
+    if (this.#lastCopy !== undefined && this.#lastCopy.height === height) {
+      this.#lastCopy.entries.forEach(visit)
+      return
+    }
+    // The writes above the base, latest last: small next to the base (members fold within a few blocks).
+    const overlay = new Map<string, Encodable>()
+    const last = this.#first + height - this.#baseHeight
+    for (let index = this.#first; index < last; index++) this.#blocks[index]!.writes.forEach((value, key) => overlay.set(key, value))
+    this.#base.forEach((value, key) => {
+      if (!overlay.has(key)) visit(value, key)
+    })
+    overlay.forEach(visit)
+  }
+
   /** @internal a member at `height - 1` commits `height`. */
   commit(view: SharedStateView, height: number, writes: ReadonlyMap<string, Encodable>, stateRoot: Uint8Array): { readonly store: StateStore; readonly accountsWritten: boolean } {
     if (this.#members.get(view.member) !== view || view.height !== height - 1) assert(false, `${view.member} commits height ${height} from the height before`)
@@ -217,6 +234,11 @@ export class SharedStateView implements SharedStateReader {
 
   materialize(): Map<string, Encodable> {
     return this.own !== undefined ? new Map(this.own) : this.store.materialize(this.height)
+  }
+
+  forEachEntry(visit: (value: Encodable | undefined, key: string) => void): void {
+    if (this.own !== undefined) this.own.forEach(visit)
+    else this.store.forEachAt(this.height, visit)
   }
 
   /** @internal commitBlock's path for a state that reads through this view. */

@@ -273,6 +273,8 @@ export interface LedgerStateCaches {
 export interface SharedStateReader {
   get(key: string): Encodable | undefined
   materialize(): Map<string, Encodable>
+  /** Every committed entry, as `materialize()` would hold it, without building the copy. */
+  forEachEntry(visit: (value: Encodable | undefined, key: string) => void): void
 }
 
 /** Where a state's committed entries live: its own Map, or a view of shared content. */
@@ -345,6 +347,18 @@ export class LedgerState {
   get(key: string): Encodable | undefined {
     this.#checkLive()
     return this.#store.get(key)
+  }
+
+  /**
+   * Visits every committed entry, in no promised order. For a state reading shared content this
+   * costs what `entries` costs without the copy: the invariant checks of a simulation run it
+   * every simulated second.
+   */
+  forEachEntry(visit: (value: Encodable | undefined, key: string) => void): void {
+    this.#checkLive()
+    const store = this.#store
+    if (store instanceof Map) store.forEach(visit)
+    else store.forEachEntry(visit)
   }
 
   #checkLive(): void {

@@ -35,6 +35,16 @@ function sameContent(t: Test, state: LedgerState, expected: LedgerState, label: 
   let mismatches = 0
   for (const [key, value] of expected.entries) if (state.get(key) !== value) mismatches++
   t.equal(mismatches, 0, `${label}: every key reads the same`)
+  // forEachEntry visits exactly those entries, each once, without a copy of the base.
+  const visited = new Map<string, unknown>()
+  let repeated = 0
+  state.forEachEntry((value, key) => {
+    if (visited.has(key)) repeated++
+    visited.set(key, value)
+  })
+  let differing = 0
+  for (const [key, value] of expected.entries) if (visited.get(key) !== value || !visited.has(key)) differing++
+  t.same([visited.size, repeated, differing], [expected.entries.size, 0, 0], `${label}: forEachEntry visits every entry once`)
 }
 
 t.test('members read their own height, in any commit order, and heights fold once all passed', async (t) => {
