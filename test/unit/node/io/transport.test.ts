@@ -4,7 +4,7 @@
  * whose key is not in the validator set. Every wait is bounded and says what it waited for.
  */
 import t from 'tap'
-import { createServer } from 'node:net'
+import { freePort, waitFor } from './loopback.ts'
 import {
   createTransport,
   peerIdOf,
@@ -23,25 +23,6 @@ function secretOf(seed: number): Uint8Array {
   return new Uint8Array(32).fill(seed)
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-/** Polls `condition` every 20 ms; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 async function expectTransportError(promise: Promise<unknown>, codes: readonly string[]): Promise<TransportError> {
   try {
