@@ -23,7 +23,6 @@ function secretOf(seed: number): Uint8Array {
   return new Uint8Array(32).fill(seed)
 }
 
-
 async function expectTransportError(promise: Promise<unknown>, codes: readonly string[]): Promise<TransportError> {
   try {
     await promise
