@@ -192,10 +192,11 @@ class LoadGenerator {
     const generatorCpuBefore = process.cpuUsage()
     const submittedAt = new Map<string, number>()
     const refused: Record<string, number> = {}
-    const inFlight = new Set<Promise<void>>()
+    /** The request in flight per bank: at most one. */
+    const inFlight = new Map<string, Promise<void>>()
     // What a bank's client does under backpressure: payments wait in a queue per bank, in order,
     // and each bank has one request in flight at a time, so its node receives every payer's
-    // payments in nonce order. A batch refused with QUEUE_FULL (or lost to an HTTP error) goes
+    // payments in nonce order. Payments refused for room (or a batch lost to an HTTP error) go
     // back to the head of its queue, and that bank gets nothing for a back-off (retryMs, doubling
     // up to retryMaxMs, reset by an accepted batch). Dropping refused payments, or sending later
     // ones while earlier ones wait, would let a payer's later nonce be committed first (after the
@@ -208,10 +209,8 @@ class LoadGenerator {
     const retryDeadline = started + phase.seconds * 1000 + retryWindowMs
     let sent = 0
     let lastReport = started
-    const busy = new Set<string>()
     const resent = new Set<string>()
     const post = (bank: string, batch: Payment[]): void => {
-      busy.add(bank)
       const pause = backoff.get(bank)!
       const requeue = (again: Payment[]): void => {
         queues.get(bank)!.unshift(...again)
@@ -249,15 +248,12 @@ class LoadGenerator {
             requeue(batch)
           }
         })
-        .finally(() => {
-          busy.delete(bank)
-          inFlight.delete(request)
-        })
-      inFlight.add(request)
+        .finally(() => inFlight.delete(bank))
+      inFlight.set(bank, request)
     }
     function sendNext(bank: string, now: number): void {
       const queue = queues.get(bank)!
-      if (queue.length > 0 && !busy.has(bank) && backoff.get(bank)!.until <= now) post(bank, queue.splice(0, batchMax))
+      if (queue.length > 0 && !inFlight.has(bank) && backoff.get(bank)!.until <= now) post(bank, queue.splice(0, batchMax))
     }
     const waiting = (): number => [...queues.values()].reduce((n, queue) => n + queue.length, 0)
     while (performance.now() < retryDeadline && (sent < total || inFlight.size > 0 || waiting() > 0)) {
@@ -279,7 +275,7 @@ class LoadGenerator {
     }
     const unsent = waiting()
     if (unsent > 0) progress(`${phase.label}: ${unsent.toLocaleString('en-US')} payments still refused ${Math.round(retryWindowMs / 1000)} s after the phase; not sent again`)
-    await Promise.all(inFlight)
+    await Promise.all(inFlight.values())
     const submitSeconds = (performance.now() - started) / 1000
 
     // Drain: until every accepted payment is in a committed block, or 60 s.

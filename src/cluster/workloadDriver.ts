@@ -11,8 +11,7 @@
  */
 import { bytesToHex } from '../protocol/bytes.ts'
 import { encodeTransaction } from '../protocol/envelope.ts'
-import { Random } from '../sim/random.ts'
-import { createWorkloadSource, Signing, type Submission, type TransferInfo, type WorkloadSource } from '../sim/workload.ts'
+import { createScenarioSources, type Submission, type TransferInfo, type WorkloadSource } from '../sim/workload.ts'
 import type { TrackedTransfer } from '../sim/summary.ts'
 import type { FxTable } from '../ledger/fx.ts'
 import type { Scenario } from '../sim/scenario/schema.ts'
@@ -75,12 +74,8 @@ export class WorkloadDriver {
 
   constructor(scenario: Scenario, world: World, fx: FxTable, hooks: DriverHooks) {
     this.#hooks = hooks
-    const random = new Random(scenario.seed)
-    // The simulator forks 'network' first and 'workload' second; forks are by name, so the
-    // workload stream is the same here.
-    const signing = new Signing(world.document.chainId, world.signers)
-    const workloadRandom = random.fork('workload')
-    this.#sources = scenario.workload.map((entry, index) => createWorkloadSource(entry, index, { world, fx, signing, random: workloadRandom, durationMs: scenario.duration }))
+    // The simulator's own sources (same seed streams, same nonces): the same transfers.
+    this.#sources = createScenarioSources(scenario, world, fx)
     this.#next = this.#sources.map((source) => source.first())
   }
 

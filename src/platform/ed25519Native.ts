@@ -15,8 +15,7 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { SignatureVerifier, Signer } from '../protocol/keys.ts'
-import { keyPairFromSecret, publicKeyBytesLength, secretKeyBytesLength, signatureBytesLength } from '../protocol/keys.ts'
-import { ProtocolError } from '../protocol/errors.ts'
+import { checkSecretKey, keyPairFromSecret, publicKeyBytesLength, signatureBytesLength } from '../protocol/keys.ts'
 import { bytesToHex } from '../protocol/bytes.ts'
 
 export type Ed25519Backend = 'libsodium' | 'openssl'
@@ -190,9 +189,7 @@ function createOpenSslVerifier(cacheEntriesMax: number): NativeVerifier {
 
 export function createNativeSigner(secretKey: Uint8Array, backend: Ed25519Backend = defaultEd25519Backend): Signer {
   if (backend === 'libsodium') {
-    if (!(secretKey instanceof Uint8Array) || secretKey.length !== secretKeyBytesLength) {
-      throw new ProtocolError('BAD_KEY', `an Ed25519 secret key is ${secretKeyBytesLength} bytes`)
-    }
+    checkSecretKey(secretKey)
     const lib = sodiumOrThrow()
     // The key pair from libsodium: deriving it on @noble/curves took about 1 ms a key, which a
     // node holding its customers' keys paid for each of them at start.

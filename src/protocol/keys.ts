@@ -26,11 +26,16 @@ export interface KeyPair {
   readonly publicKey: Uint8Array
 }
 
-/** Derives the key pair of a 32-byte secret (seed). Entropy comes from the caller: the core draws none. */
-export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
+/** Throws BAD_KEY unless `secretKey` is a 32-byte secret (seed). */
+export function checkSecretKey(secretKey: Uint8Array): void {
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== secretKeyBytesLength) {
     throw new ProtocolError('BAD_KEY', `an Ed25519 secret key is ${secretKeyBytesLength} bytes`)
   }
+}
+
+/** Derives the key pair of a 32-byte secret (seed). Entropy comes from the caller: the core draws none. */
+export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
+  checkSecretKey(secretKey)
   return { secretKey, publicKey: ed25519.getPublicKey(secretKey) }
 }
 

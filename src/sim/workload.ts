@@ -83,12 +83,13 @@ export interface WorkloadContext {
  * A scenario's workload as the simulator runs it: one source per entry, each drawing from its own
  * stream of the run's seed ('workload', then 'workload-<index>'), and one `Signing` across them,
  * so a signer's nonces follow the order in which arrivals are handled. The simulation thread
- * (inline) and the workload worker both build it here, so the two cannot drift apart.
+ * (inline), the workload worker and the cluster backend's driver all build it here, so they
+ * cannot drift apart.
  */
 export function createScenarioSources(scenario: Scenario, world: World, fx: FxTable): WorkloadSource[] {
   const signing = new Signing(world.document.chainId, world.signers)
-  const random = new Random(scenario.seed)
-  return scenario.workload.map((entry, index) => createWorkloadSource(entry, index, { world, fx, signing, random: random.fork('workload'), durationMs: scenario.duration }))
+  const random = new Random(scenario.seed).fork('workload')
+  return scenario.workload.map((entry, index) => createWorkloadSource(entry, index, { world, fx, signing, random, durationMs: scenario.duration }))
 }
 
 export function createWorkloadSource(entry: ScenarioWorkload, index: number, context: WorkloadContext): WorkloadSource {
