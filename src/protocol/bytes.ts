@@ -1,13 +1,33 @@
 import { ProtocolError } from './errors.ts'
 
 const hexAlphabet = '0123456789abcdef'
-const hexByteTable: string[] = Array.from({ length: 256 }, (_, i) => hexAlphabet[i >> 4]! + hexAlphabet[i & 15]!)
+/** The two ASCII character codes of each byte's hex, at 2 * byte. */
+const hexByteCodes: Uint8Array = (() => {
+  const codes = new Uint8Array(512)
+  for (let i = 0; i < 256; i++) {
+    codes[2 * i] = hexAlphabet.charCodeAt(i >> 4)
+    codes[2 * i + 1] = hexAlphabet.charCodeAt(i & 15)
+  }
+  return codes
+})()
+const hexScratch = new Uint8Array(256)
+const asciiDecoder = new TextDecoder()
 
-/** Lower-case hex of the bytes. */
+/**
+ * Lower-case hex of the bytes, as one flat string. Built with `+=`, a 32-byte id became a tree of
+ * some 60 string pieces (about 2 KB) that V8 never flattens when the string is only a Map key:
+ * every lookup walked the tree, and ids kept in maps held the whole tree.
+ */
 export function bytesToHex(bytes: Uint8Array): string {
-  let out = ''
-  for (let i = 0; i < bytes.length; i++) out += hexByteTable[bytes[i]!]
-  return out
+  const length = bytes.length
+  const out = 2 * length <= hexScratch.length ? hexScratch : new Uint8Array(2 * length)
+  const codes = hexByteCodes
+  for (let i = 0; i < length; i++) {
+    const at = 2 * bytes[i]!
+    out[2 * i] = codes[at]!
+    out[2 * i + 1] = codes[at + 1]!
+  }
+  return asciiDecoder.decode(out.subarray(0, 2 * length))
 }
 
 /** Value of each ASCII hex digit, -1 for any other character code below 128. */
