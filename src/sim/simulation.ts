@@ -532,9 +532,9 @@ export class Simulation {
 
   private send(from: SimNode, to: string, input: NodeInput, cost: number): void {
     const target = this.nodes.get(to)!
-    for (const delivery of this.network.route(from.id, to)) {
-      this.queue.push(this.nowMs + delivery.delayMs, { kind: 'input', to, incarnation: target.incarnation, input, cost })
-    }
+    const count = this.network.routeInto(from.id, to)
+    const delays = this.network.delays
+    for (let i = 0; i < count; i++) this.queue.push(this.nowMs + delays[i]!, { kind: 'input', to, incarnation: target.incarnation, input, cost })
   }
 
   private perform(node: SimNode, actions: readonly ReplicaAction[]): void {
@@ -561,13 +561,17 @@ export class Simulation {
           if (this.nodes.has(action.to)) this.send(node, action.to, { kind: 'consensusMessage', from: node.id, bytes: action.bytes }, verifyCost)
           break
         case 'shareTransactions': {
+          const delays = this.network.delays
+          let dispatched = 0
           for (const other of this.nodeIds) {
             if (other === node.id) continue
             const target = this.nodes.get(other)!
-            const deliveries = this.network.route(node.id, other)
-            action.batch.dispatched(deliveries.length)
-            for (const delivery of deliveries) target.arrivals.push(this.nowMs + delivery.delayMs, { from: node.id, batch: action.batch, incarnation: target.incarnation })
+            const count = this.network.routeInto(node.id, other)
+            for (let i = 0; i < count; i++) target.arrivals.push(this.nowMs + delays[i]!, { from: node.id, batch: action.batch, incarnation: target.incarnation })
+            dispatched += count
           }
+          // Counted once for all links: nothing reads the count before this action is done.
+          if (dispatched > 0) action.batch.dispatched(dispatched)
           break
         }
         case 'gossipTransactions': {
