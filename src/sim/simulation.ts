@@ -32,7 +32,7 @@ import { AdmissionCache } from '../node/replica/admission.ts'
 import { ExecutionCache } from '../node/replica/executionCache.ts'
 import { SharedMempool, type SharedBatch } from '../node/replica/sharedMempool.ts'
 import { defaultReplicaLimits } from '../node/replica/limits.ts'
-import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaByzantine, type ReplicaInput, type ReplicaTimeout } from '../node/replica/replica.ts'
+import { Replica, type CommittedBlock, type ReplicaAction, type ReplicaByzantine, type ReplicaInputBody, type ReplicaTimeout } from '../node/replica/replica.ts'
 import type { ReplicaLimits } from '../node/replica/limits.ts'
 import type { JurisdictionPolicy } from '../ledger/policy/schema.ts'
 import { EventQueue } from './eventQueue.ts'
@@ -49,7 +49,7 @@ import type { EventLog } from './output.ts'
 import { TransferLog } from './transferLog.ts'
 
 /** A replica input before the clock is stamped on it at delivery. */
-type NodeInput = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
+type NodeInput = ReplicaInputBody
 
 type SimEvent =
   | { readonly kind: 'input'; readonly to: string; readonly incarnation: number; readonly input: NodeInput; readonly cost: number }
@@ -83,7 +83,9 @@ interface NodeStore {
 }
 
 /** A gossip batch on its way to a node under `mempool: shared`: marked as arrived when due, not queued as an event. */
+/** A gossip batch on its way to a node: itself the replica's input when it arrives. */
 interface SharedArrival {
+  readonly kind: 'sharedTransactions'
   readonly from: string
   readonly batch: SharedBatch
   readonly incarnation: number
@@ -504,7 +506,7 @@ export class Simulation {
       return
     }
     node.busyUntil = this.nowMs + event.cost
-    const actions = node.replica.step({ ...event.input, nowMs: this.absolute() } as ReplicaInput)
+    const actions = node.replica.stepAt(event.input, this.absolute())
     this.perform(node, actions)
   }
 
@@ -519,14 +521,14 @@ export class Simulation {
       const due = node.arrivals.peekTime()
       if (due === undefined || due > this.nowMs) return
       const arrival = node.arrivals.pop()!
-      const { batch, incarnation, from } = arrival.payload
-      if (incarnation !== node.incarnation) {
-        batch.cancelled()
+      const input = arrival.payload
+      if (input.incarnation !== node.incarnation) {
+        input.batch.cancelled()
         continue
       }
       const atMs = this.world.startMs + Math.floor(Math.max(arrival.timeMs, node.resumedMs))
       this.sharedArrivals++
-      replica.step({ kind: 'sharedTransactions', from, batch, nowMs: atMs })
+      replica.stepAt(input, atMs)
     }
   }
 
@@ -567,7 +569,7 @@ export class Simulation {
             if (other === node.id) continue
             const target = this.nodes.get(other)!
             const count = this.network.routeInto(node.id, other)
-            for (let i = 0; i < count; i++) target.arrivals.push(this.nowMs + delays[i]!, { from: node.id, batch: action.batch, incarnation: target.incarnation })
+            for (let i = 0; i < count; i++) target.arrivals.push(this.nowMs + delays[i]!, { kind: 'sharedTransactions', from: node.id, batch: action.batch, incarnation: target.incarnation })
             dispatched += count
           }
           // Counted once for all links: nothing reads the count before this action is done.

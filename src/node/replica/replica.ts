@@ -91,6 +91,9 @@ export type ReplicaInput =
   /** A batch shared through the process's SharedMempool reached this replica (simulations only). */
   | { readonly kind: 'sharedTransactions'; readonly from: string; readonly batch: SharedBatch; readonly nowMs: number }
 
+/** A replica input without its time (see `Replica.stepAt`). */
+export type ReplicaInputBody = ReplicaInput extends infer Input ? (Input extends unknown ? Omit<Input, 'nowMs'> : never) : never
+
 /** A decided block, finalized: what the store writes in one atomic batch. */
 export interface CommittedBlock {
   readonly height: number
@@ -261,7 +264,15 @@ export class Replica {
   }
 
   step(input: ReplicaInput): ReplicaAction[] {
-    this.advanceClock(input.nowMs)
+    return this.stepAt(input, input.nowMs)
+  }
+
+  /**
+   * `step` with the time given apart from the input: a simulator delivers one input object to
+   * many replicas, each at its own time, without copying it for each.
+   */
+  stepAt(input: ReplicaInputBody, nowMs: number): ReplicaAction[] {
+    this.advanceClock(nowMs)
     switch (input.kind) {
       case 'start':
         return this.runEngine({ kind: 'start' })
@@ -277,7 +288,7 @@ export class Replica {
       case 'sharedTransactions':
         assert(this.sharedView !== undefined, 'shared transactions reach only a replica with a shared mempool')
         this.counters.gossipReceived += input.batch.count
-        this.sharedView.arrive(input.batch, input.nowMs)
+        this.sharedView.arrive(input.batch, nowMs)
         return this.transactionsArrived()
     }
   }
