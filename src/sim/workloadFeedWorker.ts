@@ -17,6 +17,7 @@ import { EventQueue } from './eventQueue.ts'
 import type { Scenario } from './scenario/schema.ts'
 import { buildWorld } from './world.ts'
 import { createScenarioSources } from './workload.ts'
+import { lowerThreadPriority } from '../platform/threadPriority.ts'
 import { WorkloadChunkWriter, controlSlots, controlSlotsCount, workerStates, type WorkloadFeedMessage } from './workloadFeedCodec.ts'
 
 export interface WorkloadWorkerData {
@@ -49,6 +50,8 @@ export function runWorkloadWorker(data: WorkloadWorkerData): void {
   const control = new Int32Array(data.control)
   if (control.length !== controlSlotsCount) throw new Error(`the workload worker's control block has ${control.length} slots, not ${controlSlotsCount}`)
   if (!(data.chunkSubmissions >= 1 && data.messagesAheadMax >= 1)) throw new Error(`bad workload chunking: ${data.chunkSubmissions} submissions a chunk, ${data.messagesAheadMax} chunks ahead`)
+  // Far ahead of the simulation thread, this one yields the core to it when they compete.
+  lowerThreadPriority()
   const stopped = (): boolean => Atomics.load(control, controlSlots.stop) !== 0
   /** Waits until fewer than messagesAheadMax messages are waiting; false when told to stop. */
   const room = (): boolean => {
