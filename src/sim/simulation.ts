@@ -82,8 +82,10 @@ interface NodeStore {
   walSynced: number
 }
 
-/** A gossip batch on its way to a node under `mempool: shared`: marked as arrived when due, not queued as an event. */
-/** A gossip batch on its way to a node: itself the replica's input when it arrives. */
+/**
+ * A gossip batch on its way to a node under `mempool: shared`: marked as arrived when due, not
+ * queued as an event; itself the replica's input when it arrives.
+ */
 interface SharedArrival {
   readonly kind: 'sharedTransactions'
   readonly from: string
