@@ -1,17 +1,17 @@
 /**
  * Micro-benchmark (not a test): decoding one signed payment, a gossip batch of 200 and a block
  * payload of 2,000, with the one-pass decoder and with the decoder it replaced (unpack, shape check,
- * encode again, compare). Run: node bin/run-ts.js test/unit/protocol/encodingDecoder.bench.ts
+ * encode again, compare). Run: node bin/run-ts.js bench/micro/canonicalDecoder.ts
  * Old and new alternate in rounds so that load on the machine falls on both; the time is the
  * process's CPU time (steadier than the wall clock on a loaded machine); medians are printed.
  */
 import { Packr } from 'msgpackr'
-import { decode, encode, type Encodable } from '../../../src/protocol/encoding.ts'
-import { transactionToTuple } from '../../../src/protocol/envelope.ts'
-import { equalBytes } from '../../../src/protocol/bytes.ts'
-import { createTestNetwork } from '../../../src/ledger/testing/network.ts'
-import { generatePayments } from '../../../src/ledger/testing/workload.ts'
-import { encodePayloadOf } from '../../../src/node/replica/replica.ts'
+import { decode, encode, type Encodable } from '../../src/protocol/encoding.ts'
+import { transactionToTuple } from '../../src/protocol/envelope.ts'
+import { equalBytes } from '../../src/protocol/bytes.ts'
+import { createTestNetwork } from '../../src/ledger/testing/network.ts'
+import { generatePayments } from '../../src/ledger/testing/workload.ts'
+import { encodePayloadOf } from '../../src/node/replica/replica.ts'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'bigint', mapsAsObjects: true, variableMapSize: true, bundleStrings: false, structuredClone: false })
 
