@@ -25,11 +25,6 @@ interface LinkRule {
   readonly duplicateProbability: number
 }
 
-export interface Delivery {
-  readonly to: string
-  readonly delayMs: number
-}
-
 export class SimulatedNetwork {
   private readonly options: NetworkOptions
   private readonly random: Random
@@ -70,18 +65,10 @@ export class SimulatedNetwork {
     return latency
   }
 
-  /** Deliveries of one message from `from` to `to`: none if lost, two if duplicated. */
-  route(from: string, to: string): Delivery[] {
-    const count = this.routeInto(from, to)
-    const deliveries: Delivery[] = []
-    for (let i = 0; i < count; i++) deliveries.push({ to, delayMs: this.delays[i]! })
-    return deliveries
-  }
-
   /**
-   * `route` without allocating, for the simulator's hot path (a message to each of n - 1 nodes,
-   * millions of times a run): returns how many deliveries there are (0, 1 or 2) and leaves their
-   * delays in `delays`, valid until the next call. Draws from the PRNG exactly as `route` does.
+   * Deliveries of one message from `from` to `to`: how many there are (0 if lost, 2 if
+   * duplicated), their delays left in `delays`, valid until the next call. Nothing is allocated:
+   * the simulator routes a message to each of n - 1 nodes, millions of times a run.
    */
   routeInto(from: string, to: string): number {
     if (from === to) {

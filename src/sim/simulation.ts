@@ -48,11 +48,8 @@ import { ClusterCheckers, PolicyChecker } from './invariants.ts'
 import type { EventLog } from './output.ts'
 import { TransferLog } from './transferLog.ts'
 
-/** A replica input before the clock is stamped on it at delivery. */
-type NodeInput = ReplicaInputBody
-
 type SimEvent =
-  | { readonly kind: 'input'; readonly to: string; readonly incarnation: number; readonly input: NodeInput; readonly cost: number }
+  | { readonly kind: 'input'; readonly to: string; readonly incarnation: number; readonly input: ReplicaInputBody; readonly cost: number }
   | { readonly kind: 'arrival'; readonly source: number }
   | { readonly kind: 'submit'; readonly submission: Submission; readonly attempt: number }
   | { readonly kind: 'fault'; readonly label: string; readonly apply: () => void }
@@ -534,7 +531,7 @@ export class Simulation {
     }
   }
 
-  private send(from: SimNode, to: string, input: NodeInput, cost: number): void {
+  private send(from: SimNode, to: string, input: ReplicaInputBody, cost: number): void {
     const target = this.nodes.get(to)!
     const count = this.network.routeInto(from.id, to)
     const delays = this.network.delays
@@ -556,7 +553,7 @@ export class Simulation {
         case 'broadcast': {
           store.walSynced = store.wal.length
           // One input object for every receiver: inputs are never modified.
-          const input: NodeInput = { kind: 'consensusMessage', from: node.id, bytes: action.bytes }
+          const input: ReplicaInputBody = { kind: 'consensusMessage', from: node.id, bytes: action.bytes }
           for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, input, verifyCost)
           break
         }
@@ -579,7 +576,7 @@ export class Simulation {
           break
         }
         case 'gossipTransactions': {
-          const input: NodeInput = { kind: 'transactionBatch', from: node.id, bytes: action.bytes }
+          const input: ReplicaInputBody = { kind: 'transactionBatch', from: node.id, bytes: action.bytes }
           for (const other of this.nodeIds) if (other !== node.id) this.send(node, other, input, verifyCost * action.count)
           break
         }
